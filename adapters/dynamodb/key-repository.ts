@@ -1,0 +1,260 @@
+/**
+ * KeyRepository on one DynamoDB table (schema: table-schema.ts, docs/data-model.md).
+ *
+ * Two items per key, always written together in one transaction:
+ *   KEY#<id>   / KEY   the full record (sensitive attributes sealed), indexed by owner,
+ *                      creation and expiry
+ *   HASH#<sha> / HASH  what the authorizer needs, so verification is one strongly
+ *                      consistent GetItem with no index and no KMS
+ * Conditions make ids and hashes write-once and updates optimistic (version check).
+ */
+import { TransactionCanceledException, type DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { isKeyId } from '../../core/ids';
+import {
+  ConflictError,
+  DependencyError,
+  InvalidCursorError,
+  type KeyRepository,
+  type ListKeysFilter,
+  type ListPage,
+} from '../../core/ports';
+import { type AuthzRecord, authzProjection, type SealedKeyRecord } from '../../core/records';
+
+const keyPk = (id: string): string => `KEY#${id}`;
+const hashPk = (hash: string): string => `HASH#${hash}`;
+const KEY_SK = 'KEY';
+const HASH_SK = 'HASH';
+const ALL_KEYS = 'KEYS';
+
+const RECORD_FIELDS = [
+  'id', 'ownerId', 'name', 'environment', 'start', 'hash', 'scopes', 'status', 'createdAt', 'createdBy', 'updatedAt',
+  'expiresAt', 'lastUsedAt', 'revokedAt', 'replaces', 'replacedBy', 'rateLimit', 'quota', 'allowedIps', 'sealed', 'version',
+] as const;
+
+const AUTHZ_FIELDS = ['keyId', 'ownerId', 'environment', 'scopes', 'status', 'expiresAt', 'allowedIps', 'rateLimit', 'quota'] as const;
+
+function pick<T extends object>(item: Record<string, unknown>, fields: readonly string[]): T {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) if (item[f] !== undefined) out[f] = item[f];
+  return out as T;
+}
+
+function recordItem(r: SealedKeyRecord): Record<string, unknown> {
+  const item: Record<string, unknown> = {
+    pk: keyPk(r.id),
+    sk: KEY_SK,
+    type: 'key',
+    ...pick<Record<string, unknown>>(r as unknown as Record<string, unknown>, RECORD_FIELDS),
+    gsi1pk: `OWNER#${r.ownerId}`,
+    gsi1sk: r.id,
+    gsi2pk: ALL_KEYS,
+    gsi2sk: r.id,
+  };
+  // Sparse expiry index: only keys that can still expire (active, with an expiry).
+  if (r.status === 'active' && r.expiresAt !== undefined) {
+    item.gsi3pk = `EXP#${r.expiresAt.slice(0, 10)}`;
+    item.gsi3sk = `${r.expiresAt}#${r.id}`;
+  }
+  return item;
+}
+
+function hashItem(r: SealedKeyRecord): Record<string, unknown> {
+  return { pk: hashPk(r.hash), sk: HASH_SK, type: 'hash', ...authzProjection(r) };
+}
+
+function encodeCursor(id: string): string {
+  return Buffer.from(`v1:${id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const id = text.startsWith('v1:') ? text.slice(3) : '';
+  if (!isKeyId(id)) throw new InvalidCursorError('cursor was not issued by this API');
+  return id;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  if (err instanceof TransactionCanceledException) {
+    return (err.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
+  }
+  return (err as { name?: string }).name === 'ConditionalCheckFailedException';
+}
+
+function dependencyError(op: string, err: unknown): DependencyError {
+  const e = err as Partial<DynamoDBServiceException> & { name?: string };
+  const retryable = e.$retryable !== undefined || e.$fault === 'server' || /Throttl|Timeout|ECONN|socket/i.test(`${e.name} ${e.message}`);
+  return new DependencyError(`DynamoDB ${op} failed: ${e.name ?? 'Error'}`, retryable, { cause: err });
+}
+
+export class DynamoKeyRepository implements KeyRepository {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getAuthzByHash(hash: string): Promise<AuthzRecord | undefined> {
+    let out;
+    try {
+      out = await this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: hashPk(hash), sk: HASH_SK },
+          ConsistentRead: true,
+          ProjectionExpression: AUTHZ_FIELDS.map((_, i) => `#f${i}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(AUTHZ_FIELDS.map((f, i) => [`#f${i}`, f])),
+        }),
+      );
+    } catch (err) {
+      throw dependencyError('GetItem', err);
+    }
+    return out.Item ? pick<AuthzRecord>(out.Item, AUTHZ_FIELDS) : undefined;
+  }
+
+  async getById(id: string): Promise<SealedKeyRecord | undefined> {
+    let out;
+    try {
+      out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: keyPk(id), sk: KEY_SK }, ConsistentRead: true }));
+    } catch (err) {
+      throw dependencyError('GetItem', err);
+    }
+    return out.Item ? pick<SealedKeyRecord>(out.Item, RECORD_FIELDS) : undefined;
+  }
+
+  private async transact(op: string, items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>): Promise<void> {
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (err) {
+      if (isConditionFailure(err)) throw new ConflictError(`${op}: a concurrent change or an existing item prevented the write`, { cause: err });
+      throw dependencyError('TransactWriteItems', err);
+    }
+  }
+
+  private putNew(r: SealedKeyRecord) {
+    return [
+      { Put: { TableName: this.tableName, Item: recordItem(r), ConditionExpression: 'attribute_not_exists(pk)' } },
+      { Put: { TableName: this.tableName, Item: hashItem(r), ConditionExpression: 'attribute_not_exists(pk)' } },
+    ];
+  }
+
+  private putExisting(r: SealedKeyRecord) {
+    return [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: recordItem(r),
+          ConditionExpression: '#v = :prev',
+          ExpressionAttributeNames: { '#v': 'version' },
+          ExpressionAttributeValues: { ':prev': r.version - 1 },
+        },
+      },
+      { Put: { TableName: this.tableName, Item: hashItem(r), ConditionExpression: 'attribute_exists(pk)' } },
+    ];
+  }
+
+  async create(record: SealedKeyRecord): Promise<void> {
+    await this.transact('create', this.putNew(record));
+  }
+
+  async update(record: SealedKeyRecord): Promise<void> {
+    await this.transact('update', this.putExisting(record));
+  }
+
+  async rotate(updatedOld: SealedKeyRecord, created: SealedKeyRecord): Promise<void> {
+    await this.transact('rotate', [...this.putExisting(updatedOld), ...this.putNew(created)]);
+  }
+
+  async list(filter: ListKeysFilter): Promise<ListPage<SealedKeyRecord>> {
+    const byOwner = filter.ownerId !== undefined;
+    const base: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: byOwner ? 'byOwner' : 'byCreated',
+      KeyConditionExpression: '#p = :p',
+      ExpressionAttributeNames: { '#p': byOwner ? 'gsi1pk' : 'gsi2pk' },
+      ExpressionAttributeValues: { ':p': byOwner ? `OWNER#${filter.ownerId}` : ALL_KEYS },
+      ScanIndexForward: false,
+    };
+    if (filter.status) {
+      const nowIso = filter.now.toISOString();
+      base.ExpressionAttributeNames!['#s'] = 'status';
+      if (filter.status === 'revoked') {
+        base.FilterExpression = '#s = :revoked';
+        base.ExpressionAttributeValues![':revoked'] = 'revoked';
+      } else {
+        base.ExpressionAttributeNames!['#e'] = 'expiresAt';
+        base.ExpressionAttributeValues![':active'] = 'active';
+        base.ExpressionAttributeValues![':now'] = nowIso;
+        base.FilterExpression =
+          filter.status === 'active'
+            ? '#s = :active AND (attribute_not_exists(#e) OR #e > :now)'
+            : '#s = :active AND #e <= :now';
+      }
+    }
+    let startKey: Record<string, unknown> | undefined;
+    if (filter.cursor !== undefined) {
+      const id = decodeCursor(filter.cursor);
+      startKey = byOwner
+        ? { pk: keyPk(id), sk: KEY_SK, gsi1pk: `OWNER#${filter.ownerId}`, gsi1sk: id }
+        : { pk: keyPk(id), sk: KEY_SK, gsi2pk: ALL_KEYS, gsi2sk: id };
+    }
+    const items: SealedKeyRecord[] = [];
+    for (;;) {
+      const want = filter.limit - items.length;
+      let out;
+      try {
+        out = await this.doc.send(
+          new QueryCommand({ ...base, Limit: filter.status ? Math.max(want, 50) : want, ExclusiveStartKey: startKey }),
+        );
+      } catch (err) {
+        throw dependencyError('Query', err);
+      }
+      const page = out.Items ?? [];
+      for (let i = 0; i < page.length; i++) {
+        items.push(pick<SealedKeyRecord>(page[i]!, RECORD_FIELDS));
+        if (items.length === filter.limit) {
+          const more = i < page.length - 1 || out.LastEvaluatedKey !== undefined;
+          return { items, ...(more ? { nextCursor: encodeCursor(items[items.length - 1]!.id) } : {}) };
+        }
+      }
+      if (!out.LastEvaluatedKey) return { items };
+      startKey = out.LastEvaluatedKey;
+    }
+  }
+
+  async listExpiring(from: Date, to: Date): Promise<readonly SealedKeyRecord[]> {
+    const out: SealedKeyRecord[] = [];
+    const fromIso = from.toISOString();
+    const toIso = to.toISOString();
+    for (let day = new Date(fromIso.slice(0, 10) + 'T00:00:00.000Z'); day < to; day = new Date(day.getTime() + 86_400_000)) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        let page;
+        try {
+          page = await this.doc.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: 'byExpiry',
+              KeyConditionExpression: 'gsi3pk = :p AND gsi3sk BETWEEN :from AND :to',
+              ExpressionAttributeValues: { ':p': `EXP#${day.toISOString().slice(0, 10)}`, ':from': fromIso, ':to': toIso },
+              ExclusiveStartKey: startKey,
+            }),
+          );
+        } catch (err) {
+          throw dependencyError('Query', err);
+        }
+        for (const item of page.Items ?? []) {
+          const r = pick<SealedKeyRecord>(item, RECORD_FIELDS);
+          if (r.expiresAt !== undefined && r.expiresAt >= fromIso && r.expiresAt < toIso) out.push(r);
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return out;
+  }
+}

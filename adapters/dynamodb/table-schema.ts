@@ -1,0 +1,31 @@
+/**
+ * The key table's schema as plain data: the CDK KeyStore construct and the local stack's
+ * table creation both read it, so DynamoDB Local and the deployed table cannot drift.
+ * docs/data-model.md explains each item type and access pattern.
+ */
+
+export interface IndexSchema {
+  readonly indexName: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+
+export interface TableSchema {
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  readonly timeToLiveAttribute?: string;
+  readonly globalSecondaryIndexes: readonly IndexSchema[];
+}
+
+export const KEY_TABLE: TableSchema = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  globalSecondaryIndexes: [
+    // list by owner, newest first (ids are ULIDs, so they sort by creation time)
+    { indexName: 'byOwner', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    // list every key (admin), newest first
+    { indexName: 'byCreated', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    // sparse: keys with an expiry, bucketed by UTC day (expiry notifications)
+    { indexName: 'byExpiry', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+  ],
+};

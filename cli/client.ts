@@ -1,0 +1,347 @@
+/**
+ * A small fetch client for the Keygate management API, used by the `keygate` CLI.
+ *
+ * Paths and methods come from `core/routes.ts` (the one definition of the HTTP surface),
+ * so the CLI cannot drift from what the stack serves. Failures are thrown as `ApiError`
+ * (the server answered with an error) or `ConnectionError` (it did not answer at all).
+ * The API key is only ever placed in the Authorization header: no message built here
+ * contains it.
+ */
+import { ROUTES, type Operation } from '../core/routes';
+import { PROBLEM_CONTENT_TYPE } from '../core/gateway-responses';
+
+export type KeyStatus = 'active' | 'revoked' | 'expired';
+export type KeyEnvironment = 'live' | 'test';
+
+export interface RateLimit {
+  readonly limit: number;
+  readonly windowSeconds: number;
+}
+
+export interface Quota {
+  readonly daily?: number;
+  readonly monthly?: number;
+}
+
+/** A key as the API shows it (never the secret or its hash). */
+export interface KeyView {
+  readonly id: string;
+  readonly ownerId: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly environment: KeyEnvironment;
+  /** Display prefix, e.g. `kg_live_AbCd`. */
+  readonly start: string;
+  readonly scopes: readonly string[];
+  readonly status: KeyStatus;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly updatedAt: string;
+  readonly expiresAt?: string | null;
+  readonly lastUsedAt?: string | null;
+  readonly revokedAt?: string | null;
+  readonly replaces?: string | null;
+  readonly replacedBy?: string | null;
+  readonly rateLimit?: RateLimit | null;
+  readonly quota?: Quota | null;
+  readonly allowedIps?: readonly string[] | null;
+  readonly metadata?: Readonly<Record<string, unknown>> | null;
+}
+
+/** Returned by create and rotate: the only time the plaintext key is ever sent. */
+export type CreatedKey = KeyView & { readonly key: string };
+
+export type RotatedKey = CreatedKey & {
+  readonly previous: { readonly id: string; readonly status: KeyStatus; readonly expiresAt?: string | null };
+};
+
+export interface KeyPage {
+  readonly items: readonly KeyView[];
+  readonly nextCursor: string | null;
+}
+
+export interface ScopeList {
+  readonly items: readonly { readonly name: string; readonly description: string }[];
+}
+
+export interface Whoami {
+  readonly keyId: string;
+  readonly ownerId: string;
+  readonly scopes: readonly string[];
+  readonly expiresAt?: string | null;
+}
+
+export interface CreateKeyBody {
+  name: string;
+  description?: string;
+  ownerId?: string;
+  scopes?: string[];
+  expiresAt?: string;
+  expiresInDays?: number;
+  rateLimit?: RateLimit;
+  quota?: Quota;
+  allowedIps?: string[];
+  metadata?: Record<string, unknown>;
+  environment?: KeyEnvironment;
+}
+
+/** `null` clears a field; an absent field is left as it is. */
+export interface UpdateKeyBody {
+  name?: string;
+  description?: string;
+  scopes?: string[];
+  expiresAt?: string | null;
+  rateLimit?: RateLimit | null;
+  quota?: Quota | null;
+  allowedIps?: string[] | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+export interface ListKeysQuery {
+  ownerId?: string;
+  status?: KeyStatus;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface RotateKeyBody {
+  gracePeriodSeconds?: number;
+}
+
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** The server answered with an error status (usually `application/problem+json`). */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string;
+  readonly title?: string;
+  readonly type?: string;
+  readonly errors: readonly FieldError[];
+  readonly requestId?: string;
+
+  constructor(problem: {
+    status: number;
+    code: string;
+    detail: string;
+    title?: string;
+    type?: string;
+    errors?: readonly FieldError[];
+    requestId?: string;
+  }) {
+    super(`${problem.status} ${problem.code}: ${problem.detail}`);
+    this.status = problem.status;
+    this.code = problem.code;
+    this.detail = problem.detail;
+    this.title = problem.title;
+    this.type = problem.type;
+    this.errors = problem.errors ?? [];
+    this.requestId = problem.requestId;
+  }
+
+  /** Throttling and server-side faults may pass; a 4xx other than 429 will not. */
+  get retryable(): boolean {
+    return this.status === 429 || this.status >= 500;
+  }
+}
+
+/** No HTTP answer at all: refused, DNS failure, TLS failure or timeout. */
+export class ConnectionError extends Error {
+  override readonly name = 'ConnectionError';
+  readonly retryable = true;
+  /** The endpoint as shown to people (no credentials in it). */
+  readonly endpoint: string;
+  /** `ECONNREFUSED`, `ENOTFOUND`, `TIMEOUT`, … when known. */
+  readonly reason?: string;
+
+  constructor(endpoint: string, reason: string | undefined, options?: { cause?: unknown }) {
+    super(`cannot reach ${endpoint}${reason ? ` (${reason})` : ''}`, options);
+    this.endpoint = endpoint;
+    this.reason = reason;
+  }
+}
+
+const MAX_DETAIL_CHARS = 300;
+
+/** Collapses whitespace so a message always fits on one line. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * Turns an error response into an ApiError. Bodies that are not problem+json (a proxy's
+ * HTML page, an empty 502) still give a usable code and detail.
+ */
+export function parseProblem(status: number, statusText: string, bodyText: string): ApiError {
+  let parsed: unknown;
+  try {
+    parsed = bodyText.trim() === '' ? undefined : JSON.parse(bodyText);
+  } catch {
+    parsed = undefined;
+  }
+  const fallbackCode = status >= 500 ? 'server_error' : 'http_error';
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    const p = parsed as Record<string, unknown>;
+    const errors = Array.isArray(p.errors)
+      ? p.errors
+          .filter((e): e is Record<string, unknown> => !!e && typeof e === 'object')
+          .map((e) => ({ field: String(e.field ?? ''), message: oneLine(String(e.message ?? '')) }))
+      : undefined;
+    const detail = str(p.detail) ?? str(p.message) ?? str(p.title) ?? (oneLine(statusText) || 'request failed');
+    return new ApiError({
+      status,
+      code: str(p.code) ?? fallbackCode,
+      detail: oneLine(detail),
+      title: str(p.title),
+      type: str(p.type),
+      errors,
+      requestId: str(p.requestId),
+    });
+  }
+  const text = oneLine(bodyText);
+  const detail = text && !text.startsWith('<') ? text.slice(0, MAX_DETAIL_CHARS) : oneLine(statusText) || 'request failed';
+  return new ApiError({ status, code: fallbackCode, detail });
+}
+
+/** The endpoint without credentials, query or trailing slash: safe to print. */
+export function displayEndpoint(endpoint: string): string {
+  try {
+    const u = new URL(endpoint);
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return '(invalid endpoint)';
+  }
+}
+
+/** Builds a concrete path from the route table, e.g. `getKey` + `{id}` → `/v1/keys/abc`. */
+export function routePath(operation: Operation, params: Readonly<Record<string, string>> = {}): { method: string; path: string } {
+  const route = ROUTES.find((r) => r.operation === operation);
+  if (!route) throw new Error(`no route for operation ${operation}`);
+  const path = route.path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`route ${route.path} needs parameter ${name}`);
+    return encodeURIComponent(value);
+  });
+  return { method: route.method, path };
+}
+
+/** Why fetch failed, e.g. `ECONNREFUSED`; undici wraps it: TypeError('fetch failed', { cause }). */
+function failureReason(err: unknown): string | undefined {
+  let innermost: string | undefined;
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    const message = (e as { message?: unknown }).message;
+    // undici refuses the WHATWG "bad ports" (9, 25, 6000, …) before connecting.
+    if (message === 'bad port') return 'port blocked by fetch';
+    if (typeof message === 'string' && message !== 'fetch failed') innermost = oneLine(message).slice(0, 120);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return innermost;
+}
+
+export interface ClientOptions {
+  /** Base URL; may carry a path prefix such as an API Gateway stage (`https://…/prod`). */
+  readonly endpoint: string;
+  readonly apiKey?: string;
+  /** @default 30000 */
+  readonly timeoutMs?: number;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+}
+
+const CLIENT_VERSION = '0.1.0';
+
+export class KeygateClient {
+  private readonly base: string;
+  private readonly shown: string;
+
+  constructor(private readonly options: ClientOptions) {
+    this.base = options.endpoint.replace(/\/+$/, '');
+    this.shown = displayEndpoint(options.endpoint);
+  }
+
+  async request<T>(
+    operation: Operation,
+    init: { params?: Record<string, string>; query?: Record<string, string | number | undefined>; body?: unknown } = {},
+  ): Promise<T> {
+    const { method, path } = routePath(operation, init.params);
+    const search = new URLSearchParams();
+    for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) search.set(k, String(v));
+    const qs = search.toString();
+    const url = `${this.base}${path}${qs ? `?${qs}` : ''}`;
+
+    const headers: Record<string, string> = {
+      Accept: `application/json, ${PROBLEM_CONTENT_TYPE}`,
+      'User-Agent': `keygate-cli/${CLIENT_VERSION}`,
+    };
+    if (this.options.apiKey) headers.Authorization = `Bearer ${this.options.apiKey}`;
+    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
+    const doFetch = this.options.fetch ?? fetch;
+    let res: Response;
+    try {
+      res = await doFetch(url, {
+        method,
+        headers,
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: 'error', // a redirect could carry the Authorization header somewhere unexpected
+      });
+    } catch (err) {
+      const isTimeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      throw new ConnectionError(this.shown, isTimeout ? `no answer within ${Math.round(timeoutMs / 1000)}s` : failureReason(err), {
+        cause: err,
+      });
+    }
+
+    const text = await res.text();
+    if (!res.ok) throw parseProblem(res.status, res.statusText, text);
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError({ status: res.status, code: 'invalid_response', detail: 'the response body is not JSON' });
+    }
+  }
+
+  createKey(body: CreateKeyBody): Promise<CreatedKey> {
+    return this.request('createKey', { body });
+  }
+
+  listKeys(query: ListKeysQuery = {}): Promise<KeyPage> {
+    return this.request('listKeys', { query: { ...query } });
+  }
+
+  getKey(id: string): Promise<KeyView> {
+    return this.request('getKey', { params: { id } });
+  }
+
+  updateKey(id: string, body: UpdateKeyBody): Promise<KeyView> {
+    return this.request('updateKey', { params: { id }, body });
+  }
+
+  revokeKey(id: string): Promise<KeyView> {
+    return this.request('revokeKey', { params: { id } });
+  }
+
+  rotateKey(id: string, body: RotateKeyBody = {}): Promise<RotatedKey> {
+    return this.request('rotateKey', { params: { id }, body });
+  }
+
+  listScopes(): Promise<ScopeList> {
+    return this.request('listScopes');
+  }
+
+  whoami(): Promise<Whoami> {
+    return this.request('whoami');
+  }
+}

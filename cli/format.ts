@@ -1,0 +1,150 @@
+/**
+ * Human-readable output for the `keygate` CLI: plain-text tables and key/value records.
+ * Pure string builders; `--json` output bypasses this module entirely.
+ */
+import type { ApiError, KeyView, Quota, RateLimit, ScopeList, Whoami } from './client';
+
+/** Shown for an absent value so columns never collapse. */
+const NONE = '-';
+
+export const SECRET_WARNING = 'Store this key now: it is shown once and cannot be recovered.';
+
+/** Left-aligned columns separated by two spaces, header row first; no trailing spaces. */
+export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    widths
+      .map((w, i) => (cells[i] ?? '').padEnd(w))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function formatRateLimit(rl: RateLimit | null | undefined): string {
+  return rl ? `${rl.limit} per ${rl.windowSeconds}s` : NONE;
+}
+
+export function formatQuota(q: Quota | null | undefined): string {
+  if (!q) return NONE;
+  const parts: string[] = [];
+  if (q.daily !== undefined) parts.push(`${q.daily}/day`);
+  if (q.monthly !== undefined) parts.push(`${q.monthly}/month`);
+  return parts.length ? parts.join(', ') : NONE;
+}
+
+function formatScopes(scopes: readonly string[] | null | undefined): string {
+  return scopes && scopes.length ? scopes.join(',') : NONE;
+}
+
+export const KEY_TABLE_HEADERS = ['ID', 'NAME', 'OWNER', 'STATUS', 'SCOPES', 'START', 'EXPIRES', 'CREATED'] as const;
+
+export function formatKeyTable(keys: readonly KeyView[]): string {
+  if (keys.length === 0) return 'No keys.\n';
+  return renderTable(
+    KEY_TABLE_HEADERS,
+    keys.map((k) => [
+      k.id,
+      k.name,
+      k.ownerId,
+      k.status,
+      formatScopes(k.scopes),
+      k.start,
+      k.expiresAt ?? 'never',
+      k.createdAt,
+    ]),
+  );
+}
+
+/** Fields shown first, in this order, with these labels; anything else follows in response order. */
+const RECORD_FIELDS: readonly (readonly [string, string])[] = [
+  ['id', 'id'],
+  ['name', 'name'],
+  ['description', 'description'],
+  ['ownerId', 'owner'],
+  ['environment', 'environment'],
+  ['status', 'status'],
+  ['start', 'start'],
+  ['scopes', 'scopes'],
+  ['expiresAt', 'expires'],
+  ['rateLimit', 'rate limit'],
+  ['quota', 'quota'],
+  ['allowedIps', 'allowed IPs'],
+  ['metadata', 'metadata'],
+  ['createdAt', 'created'],
+  ['createdBy', 'created by'],
+  ['updatedAt', 'updated'],
+  ['lastUsedAt', 'last used'],
+  ['revokedAt', 'revoked'],
+  ['replaces', 'replaces'],
+  ['replacedBy', 'replaced by'],
+];
+
+/** Never rendered in a record: the secret is printed separately, once, with its warning. */
+const HIDDEN_FIELDS = new Set(['key', 'previous']);
+
+function formatValue(field: string, value: unknown): string {
+  if (field === 'rateLimit') return formatRateLimit(value as RateLimit);
+  if (field === 'quota') return formatQuota(value as Quota);
+  if (field === 'scopes') return formatScopes(value as string[]);
+  if (Array.isArray(value)) return value.length ? value.map(String).join(', ') : NONE;
+  if (value !== null && typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** `label  value` lines for one record; absent and null fields are left out. */
+export function formatRecord(record: object): string {
+  const entries = Object.entries(record as Record<string, unknown>).filter(
+    ([k, v]) => v !== undefined && v !== null && !HIDDEN_FIELDS.has(k),
+  );
+  const values = new Map(entries);
+  const rows: [string, string][] = [];
+  for (const [field, label] of RECORD_FIELDS) {
+    if (values.has(field)) rows.push([label, formatValue(field, values.get(field))]);
+  }
+  const known = new Set(RECORD_FIELDS.map(([f]) => f));
+  for (const [field, value] of entries) if (!known.has(field)) rows.push([field, formatValue(field, value)]);
+  return renderPairs(rows);
+}
+
+/** `label  value` lines with the labels padded to one width. */
+export function renderPairs(rows: readonly (readonly [string, string])[]): string {
+  if (rows.length === 0) return '';
+  const width = Math.max(...rows.map(([l]) => l.length));
+  return rows.map(([l, v]) => `${l.padEnd(width)}  ${v}`.trimEnd()).join('\n') + '\n';
+}
+
+/** The plaintext key, framed so it is hard to miss, with the shown-once warning. */
+export function formatSecret(key: string): string {
+  return `\n  ${key}\n\n${SECRET_WARNING}\n`;
+}
+
+export function formatScopeTable(scopes: ScopeList): string {
+  if (scopes.items.length === 0) return 'No scopes.\n';
+  return renderTable(
+    ['NAME', 'DESCRIPTION'],
+    scopes.items.map((s) => [s.name, s.description]),
+  );
+}
+
+export function formatWhoami(w: Whoami): string {
+  return renderPairs([
+    ['key id', w.keyId],
+    ['owner', w.ownerId],
+    ['scopes', formatScopes(w.scopes)],
+    ['expires', w.expiresAt ?? 'never'],
+  ]);
+}
+
+/**
+ * `<status> <code>: <detail>` plus every field error, on one line. Keygate's own
+ * `validation_failed` detail is the first field error (`name: is required (and 1 more)`);
+ * then the full list replaces it rather than repeating it.
+ */
+export function formatApiError(err: Pick<ApiError, 'status' | 'code' | 'detail' | 'errors'>): string {
+  const fields = err.errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message));
+  let text: string;
+  if (fields.length === 0) text = err.detail;
+  else if (err.detail.startsWith(fields[0]!)) text = fields.join('; ');
+  else text = `${err.detail} (${fields.join('; ')})`;
+  return `${err.status} ${err.code}: ${text}`.replace(/\s+/g, ' ').trim();
+}

@@ -1,0 +1,143 @@
+/**
+ * Deployment configuration: defaults, validation, and the two encodings it travels in —
+ * `cdk.json` context (what an operator edits) and Lambda environment variables (what the
+ * CDK stack hands each function and the local stack hands the handlers).
+ */
+import { mergeScopes, SCOPE_PATTERN, type ScopeDefinition } from './scopes';
+
+export interface KeygateConfig {
+  /** First segment of every key (`kg_live_...`). */
+  readonly keyPrefix: string;
+  /** The deployment's own scopes (management scopes are added by `mergeScopes`). */
+  readonly scopes: readonly ScopeDefinition[];
+  /** How long an authorizer container trusts a verified key: the maximum revocation lag. */
+  readonly cacheTtlSeconds: number;
+  /** How long an authorizer container remembers that a hash is unknown. */
+  readonly negativeCacheTtlSeconds: number;
+  /** Bound of the per-container LRU cache. */
+  readonly cacheMaxEntries: number;
+  /** Accept the key from the `api_key` query parameter (off: URLs end up in logs and browser history). */
+  readonly allowQueryKey: boolean;
+}
+
+export const DEFAULT_CONFIG: KeygateConfig = {
+  keyPrefix: 'kg',
+  scopes: [{ name: 'echo:read', description: 'Call the sample protected route GET /v1/echo.' }],
+  cacheTtlSeconds: 10,
+  negativeCacheTtlSeconds: 2,
+  cacheMaxEntries: 10_000,
+  allowQueryKey: false,
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const KEY_PREFIX_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
+
+/** Validates a partial config (from context or env) and fills in defaults. Throws ConfigError naming the setting. */
+export function resolveConfig(partial: Partial<Record<keyof KeygateConfig, unknown>>): KeygateConfig {
+  const keyPrefix = partial.keyPrefix ?? DEFAULT_CONFIG.keyPrefix;
+  if (typeof keyPrefix !== 'string' || !KEY_PREFIX_PATTERN.test(keyPrefix)) {
+    throw new ConfigError(`keyPrefix must match ${KEY_PREFIX_PATTERN} (got ${JSON.stringify(keyPrefix)})`);
+  }
+  const scopes = partial.scopes ?? DEFAULT_CONFIG.scopes;
+  if (!Array.isArray(scopes)) throw new ConfigError('scopes must be an array of {name, description}');
+  for (const s of scopes) {
+    if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.description !== 'string') {
+      throw new ConfigError('each scope must be {name: string, description: string}');
+    }
+    if (!SCOPE_PATTERN.test(s.name) || s.name.length > 64) throw new ConfigError(`invalid scope name ${JSON.stringify(s.name)}`);
+  }
+  const int = (name: keyof KeygateConfig, min: number, max: number): number => {
+    const raw = partial[name] ?? DEFAULT_CONFIG[name];
+    const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    }
+    return n;
+  };
+  const cacheTtlSeconds = int('cacheTtlSeconds', 0, 3600);
+  const negativeCacheTtlSeconds =
+    partial.negativeCacheTtlSeconds === undefined
+      ? Math.min(DEFAULT_CONFIG.negativeCacheTtlSeconds, cacheTtlSeconds)
+      : int('negativeCacheTtlSeconds', 0, 3600);
+  const allowRaw = partial.allowQueryKey ?? DEFAULT_CONFIG.allowQueryKey;
+  const allowQueryKey = allowRaw === true || allowRaw === 'true' || allowRaw === '1';
+  if (!allowQueryKey && !(allowRaw === false || allowRaw === 'false' || allowRaw === '0' || allowRaw === '')) {
+    throw new ConfigError(`allowQueryKey must be true or false (got ${JSON.stringify(allowRaw)})`);
+  }
+  return {
+    keyPrefix,
+    scopes: scopes as ScopeDefinition[],
+    cacheTtlSeconds,
+    negativeCacheTtlSeconds,
+    cacheMaxEntries: int('cacheMaxEntries', 1, 1_000_000),
+    allowQueryKey,
+  };
+}
+
+/** `cdk.json` context keys, e.g. `"keygate:scopes": [...]`. */
+export const CONTEXT_PREFIX = 'keygate:';
+
+export function configFromContext(get: (key: string) => unknown): KeygateConfig {
+  const partial: Partial<Record<keyof KeygateConfig, unknown>> = {};
+  for (const k of Object.keys(DEFAULT_CONFIG) as (keyof KeygateConfig)[]) {
+    const v = get(CONTEXT_PREFIX + k);
+    if (v !== undefined) partial[k] = v;
+  }
+  return resolveConfig(partial);
+}
+
+const ENV_NAMES: Record<keyof KeygateConfig, string> = {
+  keyPrefix: 'KEYGATE_KEY_PREFIX',
+  scopes: 'KEYGATE_SCOPES',
+  cacheTtlSeconds: 'KEYGATE_CACHE_TTL_SECONDS',
+  negativeCacheTtlSeconds: 'KEYGATE_NEGATIVE_CACHE_TTL_SECONDS',
+  cacheMaxEntries: 'KEYGATE_CACHE_MAX_ENTRIES',
+  allowQueryKey: 'KEYGATE_ALLOW_QUERY_KEY',
+};
+
+export function configToEnv(config: KeygateConfig): Record<string, string> {
+  return {
+    [ENV_NAMES.keyPrefix]: config.keyPrefix,
+    [ENV_NAMES.scopes]: JSON.stringify(config.scopes),
+    [ENV_NAMES.cacheTtlSeconds]: String(config.cacheTtlSeconds),
+    [ENV_NAMES.negativeCacheTtlSeconds]: String(config.negativeCacheTtlSeconds),
+    [ENV_NAMES.cacheMaxEntries]: String(config.cacheMaxEntries),
+    [ENV_NAMES.allowQueryKey]: String(config.allowQueryKey),
+  };
+}
+
+export function configFromEnv(env: Readonly<Record<string, string | undefined>>): KeygateConfig {
+  const partial: Partial<Record<keyof KeygateConfig, unknown>> = {};
+  for (const [k, name] of Object.entries(ENV_NAMES) as [keyof KeygateConfig, string][]) {
+    const v = env[name];
+    if (v === undefined) continue;
+    if (k === 'scopes') {
+      try {
+        partial.scopes = JSON.parse(v);
+      } catch {
+        throw new ConfigError(`${name} must be a JSON array of {name, description}`);
+      }
+    } else {
+      partial[k] = v;
+    }
+  }
+  return resolveConfig(partial);
+}
+
+/** Every scope the deployment knows, built-ins included. */
+export function allScopes(config: KeygateConfig): ScopeDefinition[] {
+  return mergeScopes(config.scopes);
+}
+
+/** Environment variables naming the infrastructure (set by the CDK stack and the local stack). */
+export const INFRA_ENV = {
+  tableName: 'KEYGATE_TABLE_NAME',
+  kmsKeyId: 'KEYGATE_KMS_KEY_ID',
+  /** Local stack only: DynamoDB Local endpoint. */
+  dynamoEndpoint: 'KEYGATE_DYNAMODB_ENDPOINT',
+  /** Local stack only: directory holding the local master key. */
+  home: 'KEYGATE_HOME',
+} as const;

@@ -1,0 +1,131 @@
+/**
+ * API Gateway gateway responses, defined once. The CDK stack turns each entry into an
+ * `AWS::ApiGateway::GatewayResponse`; the local stack renders the same template with the
+ * same variables, so a client sees the same status, headers and body in both places.
+ *
+ * Templates may use only `$context.requestId` and `$context.authorizer.<name>`: the two
+ * kinds of variable the local renderer substitutes. Header values are literal strings
+ * (CDK wraps them in the single quotes API Gateway expects).
+ */
+
+export type GatewayResponseType =
+  | 'UNAUTHORIZED'
+  | 'ACCESS_DENIED'
+  | 'MISSING_AUTHENTICATION_TOKEN'
+  | 'REQUEST_TOO_LARGE'
+  | 'THROTTLED'
+  | 'AUTHORIZER_FAILURE'
+  | 'AUTHORIZER_CONFIGURATION_ERROR'
+  | 'DEFAULT_4XX'
+  | 'DEFAULT_5XX';
+
+export interface GatewayResponseDefinition {
+  readonly type: GatewayResponseType;
+  /** Status to answer with; absent = keep the status API Gateway chose (DEFAULT_4XX/5XX). */
+  readonly statusCode?: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Body template for `application/json` (rendered as application/problem+json). */
+  readonly bodyTemplate: string;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export const WWW_AUTHENTICATE = 'Bearer realm="keygate", charset="UTF-8"';
+
+function problemTemplate(status: number | undefined, code: string, title: string, detail: string): string {
+  const statusMember = status === undefined ? '' : `"status":${status},`;
+  return (
+    `{"type":"urn:keygate:problem:${code}","title":"${title}",${statusMember}"code":"${code}",` +
+    `"detail":"${detail}","requestId":"$context.requestId"}`
+  );
+}
+
+const baseHeaders = { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store' } as const;
+
+export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
+  {
+    type: 'UNAUTHORIZED',
+    statusCode: 401,
+    headers: { ...baseHeaders, 'WWW-Authenticate': WWW_AUTHENTICATE },
+    bodyTemplate: problemTemplate(
+      401,
+      'unauthorized',
+      'Unauthorized',
+      'A valid API key is required (Authorization: Bearer <key> or X-API-Key). The key is missing, malformed, unknown, revoked or expired.',
+    ),
+  },
+  {
+    // The authorizer's Deny carries `code` and `detail` in its context. AWS documents
+    // $context.authorizer.* for gateway-response body templates only through community
+    // reports; see docs/authorizer.md for what to check on a real deployment.
+    type: 'ACCESS_DENIED',
+    statusCode: 403,
+    headers: baseHeaders,
+    bodyTemplate:
+      '{"type":"urn:keygate:problem:forbidden","title":"Forbidden","status":403,"code":"forbidden",' +
+      '"reason":"$context.authorizer.code","detail":"$context.authorizer.detail","requestId":"$context.requestId"}',
+  },
+  {
+    // API Gateway answers 403 "Missing Authentication Token" for a path or method it has no
+    // resource for; Keygate turns that into the 404 a client expects.
+    type: 'MISSING_AUTHENTICATION_TOKEN',
+    statusCode: 404,
+    headers: baseHeaders,
+    bodyTemplate: problemTemplate(404, 'route_not_found', 'Not Found', 'No route matches this method and path.'),
+  },
+  {
+    type: 'REQUEST_TOO_LARGE',
+    statusCode: 413,
+    headers: baseHeaders,
+    bodyTemplate: problemTemplate(413, 'payload_too_large', 'Payload Too Large', 'The request body is too large.'),
+  },
+  {
+    type: 'THROTTLED',
+    statusCode: 429,
+    headers: { ...baseHeaders, 'Retry-After': '1' },
+    bodyTemplate: problemTemplate(429, 'throttled', 'Too Many Requests', 'The API is throttling requests; retry shortly.'),
+  },
+  {
+    type: 'AUTHORIZER_FAILURE',
+    statusCode: 503,
+    headers: { ...baseHeaders, 'Retry-After': '1' },
+    bodyTemplate: problemTemplate(503, 'authorizer_unavailable', 'Service Unavailable', 'The key could not be checked right now; retry shortly.'),
+  },
+  {
+    type: 'AUTHORIZER_CONFIGURATION_ERROR',
+    statusCode: 503,
+    headers: { ...baseHeaders, 'Retry-After': '1' },
+    bodyTemplate: problemTemplate(503, 'authorizer_unavailable', 'Service Unavailable', 'The key could not be checked right now; retry shortly.'),
+  },
+  {
+    type: 'DEFAULT_4XX',
+    headers: baseHeaders,
+    bodyTemplate: problemTemplate(undefined, 'bad_request', 'Bad Request', 'The request could not be processed.'),
+  },
+  {
+    type: 'DEFAULT_5XX',
+    headers: baseHeaders,
+    bodyTemplate: problemTemplate(undefined, 'internal_error', 'Internal Server Error', 'Something went wrong on our side.'),
+  },
+];
+
+export function gatewayResponse(type: GatewayResponseType): GatewayResponseDefinition {
+  const found = GATEWAY_RESPONSES.find((g) => g.type === type);
+  if (!found) throw new Error(`no gateway response ${type}`);
+  return found;
+}
+
+/** JSON-string-escapes a value substituted into a template (API Gateway does not; Keygate only substitutes safe values). */
+function escapeJson(value: string): string {
+  return JSON.stringify(value).slice(1, -1);
+}
+
+/** Renders a template the way API Gateway does for the variables Keygate uses. */
+export function renderGatewayTemplate(
+  template: string,
+  vars: { requestId: string; authorizer?: Readonly<Record<string, string>> },
+): string {
+  return template
+    .replace(/\$context\.requestId/g, escapeJson(vars.requestId))
+    .replace(/\$context\.authorizer\.([A-Za-z0-9_]+)/g, (_m, name: string) => escapeJson(vars.authorizer?.[name] ?? ''));
+}

@@ -1,0 +1,234 @@
+/**
+ * Key management use cases. Access rules (docs/security.md):
+ * - a caller with `admin` manages every owner's keys and may grant any scope;
+ * - any other caller sees and manages only keys of its own ownerId (others are 404,
+ *   so existence does not leak) and cannot grant, or rotate/update a key holding,
+ *   a scope it does not hold itself.
+ */
+import { allScopes, type KeygateConfig } from './config';
+import { EnvelopeCipher } from './envelope';
+import { newKeyId } from './ids';
+import { generateKey, type KeyEnvironment } from './key-format';
+import { notFound, ProblemError } from './problem';
+import type { Clock, KeyRepository } from './ports';
+import { type KeyRecord, type KeyView, type SealedFields, type SealedKeyRecord, toView } from './records';
+import { ADMIN_SCOPE } from './scopes';
+import type { CreateKeyInput, ListKeysQuery, RotateKeyInput, UpdateKeyInput } from './validation';
+
+export interface Caller {
+  readonly keyId: string;
+  readonly ownerId: string;
+  readonly scopes: readonly string[];
+}
+
+export interface CreatedKey {
+  readonly view: KeyView;
+  /** Shown once; never stored. */
+  readonly plaintext: string;
+}
+
+export interface RotatedKey extends CreatedKey {
+  readonly previous: Pick<KeyView, 'id' | 'status' | 'expiresAt'>;
+}
+
+export interface KeyServiceDeps {
+  readonly repo: KeyRepository;
+  readonly cipher: EnvelopeCipher;
+  readonly config: Pick<KeygateConfig, 'keyPrefix' | 'scopes'>;
+  readonly clock: Clock;
+}
+
+const isAdmin = (c: Caller): boolean => c.scopes.includes(ADMIN_SCOPE);
+
+export class KeyService {
+  private readonly knownScopes: ReadonlySet<string>;
+
+  constructor(private readonly deps: KeyServiceDeps) {
+    this.knownScopes = new Set(allScopes({ ...deps.config } as KeygateConfig).map((s) => s.name));
+  }
+
+  private checkGrantable(caller: Caller, scopes: readonly string[], field = 'scopes'): void {
+    const unknown = scopes.filter((s) => !this.knownScopes.has(s));
+    if (unknown.length > 0) {
+      throw new ProblemError(400, 'unknown_scope', `${field}: not defined in this deployment: ${unknown.join(', ')} (see GET /v1/scopes).`);
+    }
+    if (isAdmin(caller)) return;
+    const notHeld = scopes.filter((s) => !caller.scopes.includes(s));
+    if (notHeld.length > 0) {
+      throw new ProblemError(403, 'scope_not_grantable', `${field}: the calling key cannot grant scopes it does not hold: ${notHeld.join(', ')}.`);
+    }
+  }
+
+  private async seal(r: KeyRecord): Promise<SealedKeyRecord> {
+    const { description, metadata, ...rest } = r;
+    if (description === undefined && metadata === undefined) return rest;
+    const fields: SealedFields = { description, metadata };
+    return { ...rest, sealed: await this.deps.cipher.seal(fields, { keyId: r.id, ownerId: r.ownerId }) };
+  }
+
+  private async unseal(s: SealedKeyRecord): Promise<KeyRecord> {
+    const { sealed, ...rest } = s;
+    if (sealed === undefined) return rest;
+    const fields = (await this.deps.cipher.open(sealed, { keyId: s.id, ownerId: s.ownerId })) as SealedFields;
+    return {
+      ...rest,
+      ...(fields.description !== undefined ? { description: fields.description } : {}),
+      ...(fields.metadata !== undefined ? { metadata: fields.metadata } : {}),
+    };
+  }
+
+  /** Loads a key the caller may see, or 404. */
+  private async load(caller: Caller, id: string): Promise<KeyRecord> {
+    const stored = await this.deps.repo.getById(id);
+    if (!stored || (!isAdmin(caller) && stored.ownerId !== caller.ownerId)) throw notFound();
+    return this.unseal(stored);
+  }
+
+  async create(caller: Caller, input: CreateKeyInput): Promise<CreatedKey> {
+    const ownerId = input.ownerId ?? caller.ownerId;
+    if (!isAdmin(caller) && ownerId !== caller.ownerId) {
+      throw new ProblemError(403, 'owner_not_allowed', 'ownerId: only an admin key can create keys for another owner.');
+    }
+    this.checkGrantable(caller, input.scopes);
+    return this.issue({
+      ownerId,
+      name: input.name,
+      description: input.description,
+      environment: input.environment,
+      scopes: input.scopes,
+      createdBy: caller.keyId,
+      expiresAt: input.expiresAt,
+      rateLimit: input.rateLimit,
+      quota: input.quota,
+      allowedIps: input.allowedIps,
+      metadata: input.metadata,
+    });
+  }
+
+  /** Creates the first admin key (bootstrap): no caller exists yet. */
+  async createBootstrapKey(opts: { ownerId: string; name: string; createdBy: string; environment?: KeyEnvironment }): Promise<CreatedKey> {
+    return this.issue({ ...opts, environment: opts.environment ?? 'live', scopes: [ADMIN_SCOPE] });
+  }
+
+  private async issue(
+    fields: Omit<KeyRecord, 'id' | 'hash' | 'start' | 'status' | 'createdAt' | 'updatedAt' | 'version'>,
+  ): Promise<CreatedKey> {
+    const now = this.deps.clock.now();
+    const generated = generateKey(this.deps.config.keyPrefix, fields.environment);
+    const record = this.compact({
+      ...fields,
+      id: newKeyId(now.getTime()),
+      hash: generated.hash,
+      start: generated.start,
+      status: 'active',
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      version: 1,
+    });
+    await this.deps.repo.create(await this.seal(record));
+    return { view: toView(record, now), plaintext: generated.plaintext };
+  }
+
+  private compact(r: KeyRecord): KeyRecord {
+    const copy: Record<string, unknown> = { ...r };
+    for (const k of Object.keys(copy)) if (copy[k] === undefined || copy[k] === null) delete copy[k];
+    return copy as unknown as KeyRecord;
+  }
+
+  async get(caller: Caller, id: string): Promise<KeyView> {
+    return toView(await this.load(caller, id), this.deps.clock.now());
+  }
+
+  async list(caller: Caller, query: ListKeysQuery): Promise<{ items: KeyView[]; nextCursor: string | null }> {
+    let ownerId = query.ownerId;
+    if (!isAdmin(caller)) {
+      if (ownerId !== undefined && ownerId !== caller.ownerId) {
+        throw new ProblemError(403, 'owner_not_allowed', 'ownerId: a non-admin key can list only its own owner’s keys.');
+      }
+      ownerId = caller.ownerId;
+    }
+    const now = this.deps.clock.now();
+    const page = await this.deps.repo.list({
+      ...(ownerId !== undefined ? { ownerId } : {}),
+      ...(query.status ? { status: query.status } : {}),
+      limit: query.limit,
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+      now,
+    });
+    const items = await Promise.all(page.items.map(async (s) => toView(await this.unseal(s), now)));
+    return { items, nextCursor: page.nextCursor ?? null };
+  }
+
+  async update(caller: Caller, id: string, patch: UpdateKeyInput): Promise<KeyView> {
+    const current = await this.load(caller, id);
+    this.checkGrantable(caller, current.scopes, 'scopes (held by the key)');
+    if (patch.scopes) this.checkGrantable(caller, patch.scopes);
+    if (current.status === 'revoked') throw new ProblemError(409, 'key_revoked', 'A revoked key cannot be changed.');
+    const now = this.deps.clock.now();
+    const next: Record<string, unknown> = { ...current, updatedAt: now.toISOString(), version: current.version + 1 };
+    for (const [k, v] of Object.entries(patch)) next[k] = v === null ? undefined : v;
+    const record = this.compact(next as unknown as KeyRecord);
+    await this.deps.repo.update(await this.seal(record));
+    return toView(record, now);
+  }
+
+  /** Idempotent: revoking a revoked key returns it unchanged. */
+  async revoke(caller: Caller, id: string): Promise<KeyView> {
+    const current = await this.load(caller, id);
+    const now = this.deps.clock.now();
+    if (current.status === 'revoked') return toView(current, now);
+    const record: KeyRecord = { ...current, status: 'revoked', revokedAt: now.toISOString(), updatedAt: now.toISOString(), version: current.version + 1 };
+    await this.deps.repo.update(await this.seal(record));
+    return toView(record, now);
+  }
+
+  async rotate(caller: Caller, id: string, input: RotateKeyInput): Promise<RotatedKey> {
+    const old = await this.load(caller, id);
+    this.checkGrantable(caller, old.scopes, 'scopes (held by the key)');
+    const now = this.deps.clock.now();
+    if (old.status === 'revoked') throw new ProblemError(409, 'key_revoked', 'A revoked key cannot be rotated.');
+    if (old.expiresAt !== undefined && Date.parse(old.expiresAt) <= now.getTime()) {
+      throw new ProblemError(409, 'key_expired', 'An expired key cannot be rotated; create a new key.');
+    }
+    if (old.replacedBy !== undefined) {
+      throw new ProblemError(409, 'key_already_rotated', `This key was already rotated; its replacement is ${old.replacedBy}.`);
+    }
+    const generated = generateKey(this.deps.config.keyPrefix, old.environment);
+    const nowIso = now.toISOString();
+    const created = this.compact({
+      id: newKeyId(now.getTime()),
+      ownerId: old.ownerId,
+      name: old.name,
+      description: old.description,
+      environment: old.environment,
+      start: generated.start,
+      hash: generated.hash,
+      scopes: old.scopes,
+      status: 'active',
+      createdAt: nowIso,
+      createdBy: caller.keyId,
+      updatedAt: nowIso,
+      // The new key keeps the old key's absolute expiry, if it had one.
+      expiresAt: old.expiresAt,
+      replaces: old.id,
+      rateLimit: old.rateLimit,
+      quota: old.quota,
+      allowedIps: old.allowedIps,
+      metadata: old.metadata,
+      version: 1,
+    });
+    const graceEnd = new Date(now.getTime() + input.gracePeriodSeconds * 1000).toISOString();
+    const oldExpiry = old.expiresAt !== undefined && old.expiresAt < graceEnd ? old.expiresAt : graceEnd;
+    const updatedOld: KeyRecord =
+      input.gracePeriodSeconds === 0
+        ? { ...old, status: 'revoked', revokedAt: nowIso, replacedBy: created.id, updatedAt: nowIso, version: old.version + 1 }
+        : { ...old, expiresAt: oldExpiry, replacedBy: created.id, updatedAt: nowIso, version: old.version + 1 };
+    await this.deps.repo.rotate(await this.seal(updatedOld), await this.seal(created));
+    const oldView = toView(updatedOld, now);
+    return {
+      view: toView(created, now),
+      plaintext: generated.plaintext,
+      previous: { id: oldView.id, status: oldView.status, ...(oldView.expiresAt ? { expiresAt: oldView.expiresAt } : {}) },
+    };
+  }
+}

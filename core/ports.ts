@@ -1,0 +1,77 @@
+/** What the domain needs from the outside world. Adapters (DynamoDB, KMS, local files) implement these. */
+import type { AuthzRecord, KeyStatus, SealedKeyRecord } from './records';
+
+export interface ListPage<T> {
+  readonly items: readonly T[];
+  /** Opaque; absent when there is nothing more. */
+  readonly nextCursor?: string;
+}
+
+export interface ListKeysFilter {
+  /** Absent = every owner (admins only; the service enforces that). */
+  readonly ownerId?: string;
+  readonly status?: KeyStatus;
+  readonly limit: number;
+  readonly cursor?: string;
+  /** Reference time for the derived `expired` status. */
+  readonly now: Date;
+}
+
+export interface KeyRepository {
+  /** Hot path: one strongly consistent read by hash. */
+  getAuthzByHash(hash: string): Promise<AuthzRecord | undefined>;
+  getById(id: string): Promise<SealedKeyRecord | undefined>;
+  /** Fails with ConflictError if the id or the hash already exists. */
+  create(record: SealedKeyRecord): Promise<void>;
+  /** Replaces the record if its stored version is `record.version - 1`; else ConflictError. */
+  update(record: SealedKeyRecord): Promise<void>;
+  /** Atomically updates the old record (version check) and creates the new one. */
+  rotate(updatedOld: SealedKeyRecord, created: SealedKeyRecord): Promise<void>;
+  list(filter: ListKeysFilter): Promise<ListPage<SealedKeyRecord>>;
+  /** Keys whose expiry falls in [from, to), for expiry notifications. */
+  listExpiring(from: Date, to: Date): Promise<readonly SealedKeyRecord[]>;
+}
+
+/** Envelope-encryption key source: AWS KMS in the cloud, a local AES key locally. */
+export interface DataKeyProvider {
+  generateDataKey(context: Readonly<Record<string, string>>): Promise<{ plaintext: Uint8Array; encrypted: Uint8Array }>;
+  decryptDataKey(encrypted: Uint8Array, context: Readonly<Record<string, string>>): Promise<Uint8Array>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Logger {
+  log(level: LogLevel, message: string, fields?: Readonly<Record<string, unknown>>): void;
+}
+
+/** A write lost a race or would overwrite something that must stay unique. */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+  readonly retryable = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A cursor that this deployment did not issue. */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}
+
+/** A dependency (database, KMS) failed; `retryable` says whether trying again can help. */
+export class DependencyError extends Error {
+  override readonly name = 'DependencyError';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

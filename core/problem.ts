@@ -1,0 +1,76 @@
+/**
+ * Client-facing errors as RFC 9457 problem details with a stable `code`. The domain
+ * throws `ProblemError` for requests it refuses; the edge serialises it. Faults (a
+ * database down, a bug) are other errors and become a generic 5xx at the edge.
+ */
+
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+export interface ProblemBody {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string;
+  readonly errors?: readonly FieldError[];
+  readonly requestId?: string;
+  readonly [extension: string]: unknown;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export class ProblemError extends Error {
+  override readonly name = 'ProblemError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly errors?: readonly FieldError[],
+  ) {
+    super(`${status} ${code}: ${detail}`);
+  }
+
+  toBody(requestId?: string): ProblemBody {
+    return problemBody(this.status, this.code, this.detail, { errors: this.errors, requestId });
+  }
+}
+
+export function problemBody(
+  status: number,
+  code: string,
+  detail: string,
+  extra: { errors?: readonly FieldError[]; requestId?: string } = {},
+): ProblemBody {
+  return {
+    type: `urn:keygate:problem:${code}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    code,
+    detail,
+    ...(extra.errors && extra.errors.length > 0 ? { errors: extra.errors } : {}),
+    ...(extra.requestId ? { requestId: extra.requestId } : {}),
+  };
+}
+
+export const notFound = (): ProblemError => new ProblemError(404, 'key_not_found', 'No key with this id exists for the caller.');
+
+export function validationFailed(errors: readonly FieldError[]): ProblemError {
+  const first = errors[0]!;
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+  return new ProblemError(400, 'validation_failed', `${first.field}: ${first.message}${more}`, errors);
+}

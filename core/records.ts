@@ -1,0 +1,118 @@
+/** Key records: what is stored, what the authorizer reads, and what clients see. */
+import type { KeyEnvironment } from './key-format';
+
+export type StoredStatus = 'active' | 'revoked';
+export type KeyStatus = StoredStatus | 'expired';
+
+export interface RateLimit {
+  readonly limit: number;
+  readonly windowSeconds: number;
+}
+
+export interface Quota {
+  readonly daily?: number;
+  readonly monthly?: number;
+}
+
+/** The full record in the domain, with sensitive attributes in the clear. */
+export interface KeyRecord {
+  readonly id: string;
+  readonly ownerId: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly environment: KeyEnvironment;
+  /** Display prefix, e.g. `kg_live_AbCd`. */
+  readonly start: string;
+  /** SHA-256 of the key. Never leaves the service. */
+  readonly hash: string;
+  readonly scopes: readonly string[];
+  readonly status: StoredStatus;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly updatedAt: string;
+  readonly expiresAt?: string;
+  readonly lastUsedAt?: string;
+  readonly revokedAt?: string;
+  readonly replaces?: string;
+  readonly replacedBy?: string;
+  readonly rateLimit?: RateLimit;
+  readonly quota?: Quota;
+  readonly allowedIps?: readonly string[];
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  /** Optimistic-concurrency counter. */
+  readonly version: number;
+}
+
+/** Attributes a tenant may put personal data in: envelope-encrypted at rest. */
+export const SEALED_FIELDS = ['description', 'metadata'] as const;
+export type SealedFields = Pick<KeyRecord, (typeof SEALED_FIELDS)[number]>;
+
+/** The record as the repository stores it: sealed fields replaced by one ciphertext. */
+export type SealedKeyRecord = Omit<KeyRecord, (typeof SEALED_FIELDS)[number]> & { readonly sealed?: string };
+
+/** What the authorizer needs, stored beside the hash so one GetItem answers it. Nothing sensitive. */
+export interface AuthzRecord {
+  readonly keyId: string;
+  readonly ownerId: string;
+  readonly environment: KeyEnvironment;
+  readonly scopes: readonly string[];
+  readonly status: StoredStatus;
+  readonly expiresAt?: string;
+  readonly allowedIps?: readonly string[];
+  readonly rateLimit?: RateLimit;
+  readonly quota?: Quota;
+}
+
+export function authzProjection(r: Pick<KeyRecord, keyof Omit<AuthzRecord, 'keyId'> | 'id'>): AuthzRecord {
+  return {
+    keyId: r.id,
+    ownerId: r.ownerId,
+    environment: r.environment,
+    scopes: r.scopes,
+    status: r.status,
+    ...(r.expiresAt !== undefined ? { expiresAt: r.expiresAt } : {}),
+    ...(r.allowedIps !== undefined ? { allowedIps: r.allowedIps } : {}),
+    ...(r.rateLimit !== undefined ? { rateLimit: r.rateLimit } : {}),
+    ...(r.quota !== undefined ? { quota: r.quota } : {}),
+  };
+}
+
+/** `expired` is derived: a stored-active key whose expiry has passed. */
+export function effectiveStatus(r: { status: StoredStatus; expiresAt?: string }, now: Date): KeyStatus {
+  if (r.status === 'revoked') return 'revoked';
+  if (r.expiresAt !== undefined && Date.parse(r.expiresAt) <= now.getTime()) return 'expired';
+  return 'active';
+}
+
+/** A record as clients see it: no hash, no version, computed status. */
+export interface KeyView extends Omit<KeyRecord, 'hash' | 'version' | 'status'> {
+  readonly status: KeyStatus;
+}
+
+export function toView(r: KeyRecord, now: Date): KeyView {
+  // Copy field by field: a new stored attribute must be added here on purpose to be exposed.
+  const view: Record<string, unknown> = {
+    id: r.id,
+    ownerId: r.ownerId,
+    name: r.name,
+    description: r.description,
+    environment: r.environment,
+    start: r.start,
+    scopes: [...r.scopes],
+    status: effectiveStatus(r, now),
+    createdAt: r.createdAt,
+    createdBy: r.createdBy,
+    updatedAt: r.updatedAt,
+    expiresAt: r.expiresAt,
+    lastUsedAt: r.lastUsedAt,
+    revokedAt: r.revokedAt,
+    replaces: r.replaces,
+    replacedBy: r.replacedBy,
+    rateLimit: r.rateLimit,
+    quota: r.quota,
+    allowedIps: r.allowedIps,
+    metadata: r.metadata,
+  };
+  for (const k of Object.keys(view)) if (view[k] === undefined) delete view[k];
+  return view as unknown as KeyView;
+}

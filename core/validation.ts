@@ -1,0 +1,300 @@
+/**
+ * Request schemas, defined once as validators. Each parser takes untrusted JSON, rejects
+ * unknown fields, and either returns typed input or throws a 400 `validation_failed`
+ * problem that lists every field in error.
+ */
+import { normalizeCidr } from './cidr';
+import { KEY_ENVIRONMENTS, type KeyEnvironment } from './key-format';
+import { type FieldError, ProblemError, validationFailed } from './problem';
+import type { KeyStatus, Quota, RateLimit } from './records';
+import { SCOPE_PATTERN } from './scopes';
+
+export const LIMITS = {
+  maxBodyBytes: 16 * 1024,
+  nameMax: 128,
+  descriptionMax: 1024,
+  scopesMax: 50,
+  scopeNameMax: 64,
+  allowedIpsMax: 100,
+  metadataMaxBytes: 4096,
+  expiresInDaysMax: 3650,
+  rateLimitMax: 1_000_000,
+  windowSecondsMin: 1,
+  windowSecondsMax: 3600,
+  dailyQuotaMax: 1_000_000_000,
+  monthlyQuotaMax: 31_000_000_000,
+  gracePeriodMax: 30 * 86400,
+  defaultGracePeriodSeconds: 86400,
+  listLimitDefault: 25,
+  listLimitMax: 100,
+} as const;
+
+export const OWNER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+export interface CreateKeyInput {
+  readonly name: string;
+  readonly description?: string;
+  readonly ownerId?: string;
+  readonly scopes: readonly string[];
+  readonly expiresAt?: string;
+  readonly rateLimit?: RateLimit;
+  readonly quota?: Quota;
+  readonly allowedIps?: readonly string[];
+  readonly metadata?: Record<string, unknown>;
+  readonly environment: KeyEnvironment;
+}
+
+/** `null` clears an attribute; absent leaves it alone. */
+export interface UpdateKeyInput {
+  readonly name?: string;
+  readonly description?: string | null;
+  readonly scopes?: readonly string[];
+  readonly expiresAt?: string | null;
+  readonly rateLimit?: RateLimit | null;
+  readonly quota?: Quota | null;
+  readonly allowedIps?: readonly string[] | null;
+  readonly metadata?: Record<string, unknown> | null;
+}
+
+export interface RotateKeyInput {
+  readonly gracePeriodSeconds: number;
+}
+
+export interface ListKeysQuery {
+  readonly ownerId?: string;
+  readonly status?: KeyStatus;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+class Checker {
+  readonly errors: FieldError[] = [];
+  fail(field: string, message: string): undefined {
+    this.errors.push({ field, message });
+    return undefined;
+  }
+  done(): void {
+    if (this.errors.length > 0) throw validationFailed(this.errors);
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function requireObject(body: unknown, what: string): Record<string, unknown> {
+  if (!isPlainObject(body)) throw new ProblemError(400, 'invalid_body', `The request body must be a JSON object (${what}).`);
+  return body;
+}
+
+function rejectUnknown(c: Checker, obj: Record<string, unknown>, allowed: readonly string[], prefix = ''): void {
+  for (const k of Object.keys(obj)) if (!allowed.includes(k)) c.fail(prefix + k, 'unknown field');
+}
+
+function str(c: Checker, field: string, v: unknown, min: number, max: number): string | undefined {
+  if (typeof v !== 'string') return c.fail(field, 'must be a string');
+  const t = v.trim();
+  if (t.length < min) return c.fail(field, min === 1 ? 'must not be empty' : `must be at least ${min} characters`);
+  if (t.length > max) return c.fail(field, `must be at most ${max} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(t)) return c.fail(field, 'must not contain control characters');
+  return t;
+}
+
+function int(c: Checker, field: string, v: unknown, min: number, max: number): number | undefined {
+  if (typeof v !== 'number' || !Number.isInteger(v)) return c.fail(field, 'must be an integer');
+  if (v < min || v > max) return c.fail(field, `must be from ${min} to ${max}`);
+  return v;
+}
+
+function ownerId(c: Checker, field: string, v: unknown): string | undefined {
+  if (typeof v !== 'string' || !OWNER_ID_PATTERN.test(v)) {
+    return c.fail(field, 'must be 1-128 characters of letters, digits and . _ : @ - (starting with a letter or digit)');
+  }
+  return v;
+}
+
+function scopes(c: Checker, field: string, v: unknown): string[] | undefined {
+  if (!Array.isArray(v)) return c.fail(field, 'must be an array of scope names');
+  if (v.length > LIMITS.scopesMax) return c.fail(field, `must hold at most ${LIMITS.scopesMax} scopes`);
+  const out: string[] = [];
+  v.forEach((s, i) => {
+    if (typeof s !== 'string' || s.length > LIMITS.scopeNameMax || !SCOPE_PATTERN.test(s)) {
+      c.fail(`${field}[${i}]`, 'must be a scope name such as "orders:read"');
+    } else if (!out.includes(s)) {
+      out.push(s);
+    }
+  });
+  return out;
+}
+
+/** An ISO-8601 timestamp with a time zone, strictly in the future; returned normalised to UTC. */
+function futureDate(c: Checker, field: string, v: unknown, now: Date): string | undefined {
+  if (typeof v !== 'string' || !ISO_8601.test(v) || Number.isNaN(Date.parse(v))) {
+    return c.fail(field, 'must be an ISO-8601 date-time with a time zone, e.g. 2030-01-31T00:00:00Z');
+  }
+  const t = new Date(v);
+  if (t.getTime() <= now.getTime()) return c.fail(field, 'must be in the future');
+  if (t.getUTCFullYear() > 9999) return c.fail(field, 'is too far in the future');
+  return t.toISOString();
+}
+
+function rateLimit(c: Checker, field: string, v: unknown): RateLimit | undefined {
+  if (!isPlainObject(v)) return c.fail(field, 'must be an object {limit, windowSeconds}');
+  rejectUnknown(c, v, ['limit', 'windowSeconds'], `${field}.`);
+  const limit = int(c, `${field}.limit`, v.limit, 1, LIMITS.rateLimitMax);
+  const windowSeconds = int(c, `${field}.windowSeconds`, v.windowSeconds, LIMITS.windowSecondsMin, LIMITS.windowSecondsMax);
+  return limit !== undefined && windowSeconds !== undefined ? { limit, windowSeconds } : undefined;
+}
+
+function quota(c: Checker, field: string, v: unknown): Quota | undefined {
+  if (!isPlainObject(v)) return c.fail(field, 'must be an object {daily?, monthly?}');
+  rejectUnknown(c, v, ['daily', 'monthly'], `${field}.`);
+  if (v.daily === undefined && v.monthly === undefined) return c.fail(field, 'must set daily, monthly or both');
+  const daily = v.daily === undefined ? undefined : int(c, `${field}.daily`, v.daily, 1, LIMITS.dailyQuotaMax);
+  const monthly = v.monthly === undefined ? undefined : int(c, `${field}.monthly`, v.monthly, 1, LIMITS.monthlyQuotaMax);
+  if (daily !== undefined && monthly !== undefined && daily > monthly) return c.fail(field, 'daily must not exceed monthly');
+  return { ...(daily !== undefined ? { daily } : {}), ...(monthly !== undefined ? { monthly } : {}) };
+}
+
+function allowedIps(c: Checker, field: string, v: unknown): string[] | undefined {
+  if (!Array.isArray(v)) return c.fail(field, 'must be an array of CIDRs such as "203.0.113.0/24" or "2001:db8::/32"');
+  if (v.length === 0) return c.fail(field, 'must not be empty (use null to allow every address)');
+  if (v.length > LIMITS.allowedIpsMax) return c.fail(field, `must hold at most ${LIMITS.allowedIpsMax} entries`);
+  const out: string[] = [];
+  v.forEach((s, i) => {
+    const n = typeof s === 'string' ? normalizeCidr(s) : undefined;
+    if (n === undefined) c.fail(`${field}[${i}]`, 'is not a valid IPv4 or IPv6 address or CIDR');
+    else if (!out.includes(n)) out.push(n);
+  });
+  return out;
+}
+
+function metadata(c: Checker, field: string, v: unknown): Record<string, unknown> | undefined {
+  if (!isPlainObject(v)) return c.fail(field, 'must be a JSON object');
+  if (Buffer.byteLength(JSON.stringify(v), 'utf8') > LIMITS.metadataMaxBytes) {
+    return c.fail(field, `must be at most ${LIMITS.metadataMaxBytes} bytes as JSON`);
+  }
+  return v;
+}
+
+const CREATE_FIELDS = [
+  'name', 'description', 'ownerId', 'scopes', 'expiresAt', 'expiresInDays', 'rateLimit', 'quota', 'allowedIps', 'metadata', 'environment',
+] as const;
+
+export function parseCreateKey(body: unknown, now: Date): CreateKeyInput {
+  const b = requireObject(body, 'create key');
+  const c = new Checker();
+  rejectUnknown(c, b, CREATE_FIELDS);
+  const name = b.name === undefined ? c.fail('name', 'is required') : str(c, 'name', b.name, 1, LIMITS.nameMax);
+  const description = b.description === undefined ? undefined : str(c, 'description', b.description, 0, LIMITS.descriptionMax);
+  const owner = b.ownerId === undefined ? undefined : ownerId(c, 'ownerId', b.ownerId);
+  const sc = b.scopes === undefined ? [] : scopes(c, 'scopes', b.scopes);
+  let expiresAt: string | undefined;
+  if (b.expiresAt !== undefined && b.expiresInDays !== undefined) {
+    c.fail('expiresInDays', 'give expiresAt or expiresInDays, not both');
+  } else if (b.expiresAt !== undefined) {
+    expiresAt = futureDate(c, 'expiresAt', b.expiresAt, now);
+  } else if (b.expiresInDays !== undefined) {
+    const days = int(c, 'expiresInDays', b.expiresInDays, 1, LIMITS.expiresInDaysMax);
+    if (days !== undefined) expiresAt = new Date(now.getTime() + days * 86_400_000).toISOString();
+  }
+  const rl = b.rateLimit === undefined ? undefined : rateLimit(c, 'rateLimit', b.rateLimit);
+  const q = b.quota === undefined ? undefined : quota(c, 'quota', b.quota);
+  const ips = b.allowedIps === undefined ? undefined : allowedIps(c, 'allowedIps', b.allowedIps);
+  const md = b.metadata === undefined ? undefined : metadata(c, 'metadata', b.metadata);
+  let environment: KeyEnvironment = 'live';
+  if (b.environment !== undefined) {
+    if (typeof b.environment !== 'string' || !KEY_ENVIRONMENTS.includes(b.environment as KeyEnvironment)) {
+      c.fail('environment', 'must be "live" or "test"');
+    } else {
+      environment = b.environment as KeyEnvironment;
+    }
+  }
+  c.done();
+  return {
+    name: name!,
+    ...(description ? { description } : {}),
+    ...(owner !== undefined ? { ownerId: owner } : {}),
+    scopes: sc!,
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+    ...(rl !== undefined ? { rateLimit: rl } : {}),
+    ...(q !== undefined ? { quota: q } : {}),
+    ...(ips !== undefined ? { allowedIps: ips } : {}),
+    ...(md !== undefined ? { metadata: md } : {}),
+    environment,
+  };
+}
+
+const UPDATE_FIELDS = ['name', 'description', 'scopes', 'expiresAt', 'rateLimit', 'quota', 'allowedIps', 'metadata'] as const;
+
+export function parseUpdateKey(body: unknown, now: Date): UpdateKeyInput {
+  const b = requireObject(body, 'update key');
+  const c = new Checker();
+  rejectUnknown(c, b, UPDATE_FIELDS);
+  if (Object.keys(b).length === 0) c.fail('body', `must set at least one of ${UPDATE_FIELDS.join(', ')}`);
+  const out: Record<string, unknown> = {};
+  const nullable = <T>(field: string, parse: (v: unknown) => T | undefined): void => {
+    if (!(field in b)) return;
+    if (b[field] === null) {
+      out[field] = null;
+      return;
+    }
+    const v = parse(b[field]);
+    if (v !== undefined) out[field] = v;
+  };
+  if ('name' in b) {
+    const v = str(c, 'name', b.name, 1, LIMITS.nameMax);
+    if (v !== undefined) out.name = v;
+  }
+  nullable('description', (v) => str(c, 'description', v, 0, LIMITS.descriptionMax));
+  if ('scopes' in b) {
+    const v = scopes(c, 'scopes', b.scopes);
+    if (v !== undefined) out.scopes = v;
+  }
+  nullable('expiresAt', (v) => futureDate(c, 'expiresAt', v, now));
+  nullable('rateLimit', (v) => rateLimit(c, 'rateLimit', v));
+  nullable('quota', (v) => quota(c, 'quota', v));
+  nullable('allowedIps', (v) => allowedIps(c, 'allowedIps', v));
+  nullable('metadata', (v) => metadata(c, 'metadata', v));
+  c.done();
+  return out as UpdateKeyInput;
+}
+
+export function parseRotateKey(body: unknown): RotateKeyInput {
+  const b = body === undefined || body === null ? {} : requireObject(body, 'rotate key');
+  const c = new Checker();
+  rejectUnknown(c, b, ['gracePeriodSeconds']);
+  const grace =
+    b.gracePeriodSeconds === undefined
+      ? LIMITS.defaultGracePeriodSeconds
+      : int(c, 'gracePeriodSeconds', b.gracePeriodSeconds, 0, LIMITS.gracePeriodMax);
+  c.done();
+  return { gracePeriodSeconds: grace! };
+}
+
+const STATUSES: readonly KeyStatus[] = ['active', 'revoked', 'expired'];
+
+export function parseListQuery(query: Readonly<Record<string, string | undefined>>): ListKeysQuery {
+  const c = new Checker();
+  const q: Record<string, unknown> = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
+  rejectUnknown(c, q, ['ownerId', 'status', 'limit', 'cursor']);
+  const owner = q.ownerId === undefined ? undefined : ownerId(c, 'ownerId', q.ownerId);
+  let status: KeyStatus | undefined;
+  if (q.status !== undefined) {
+    if (STATUSES.includes(q.status as KeyStatus)) status = q.status as KeyStatus;
+    else c.fail('status', 'must be active, revoked or expired');
+  }
+  let limit: number | undefined = LIMITS.listLimitDefault;
+  if (q.limit !== undefined) {
+    limit = /^\d{1,4}$/.test(String(q.limit)) ? int(c, 'limit', Number(q.limit), 1, LIMITS.listLimitMax) : c.fail('limit', 'must be an integer');
+  }
+  let cursor: string | undefined;
+  if (q.cursor !== undefined) {
+    if (typeof q.cursor === 'string' && /^[A-Za-z0-9_-]{1,200}$/.test(q.cursor)) cursor = q.cursor;
+    else c.fail('cursor', 'is not a cursor returned by this API');
+  }
+  c.done();
+  return { ...(owner !== undefined ? { ownerId: owner } : {}), ...(status ? { status } : {}), limit: limit!, ...(cursor ? { cursor } : {}) };
+}

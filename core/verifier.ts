@@ -1,0 +1,81 @@
+/**
+ * Key verification with a per-container cache: extract → checksum → cache → one read by
+ * hash → decide. Used by the authorizer (and by the local stack through the authorizer).
+ *
+ * Cache semantics: a found record is trusted for `cacheTtlSeconds` (the maximum lag
+ * before a revocation or change takes effect in this container); an unknown hash is
+ * remembered for `negativeCacheTtlSeconds`. Expiry is re-evaluated on every request
+ * against the cached record, so expiry is exact even from the cache.
+ */
+import type { KeygateConfig } from './config';
+import { decide, type VerificationOutcome } from './decision';
+import { hashKey, parseKey } from './key-format';
+import { LruCache } from './lru-cache';
+import type { Clock, KeyRepository } from './ports';
+import type { AuthzRecord } from './records';
+
+export interface KeySources {
+  readonly headers?: Readonly<Record<string, string | undefined>> | null;
+  readonly query?: Readonly<Record<string, string | undefined>> | null;
+}
+
+/**
+ * The presented key, from `Authorization: Bearer`, then `X-API-Key`, then (only when
+ * enabled) the `api_key` query parameter. Header names are case-insensitive.
+ */
+export function extractKey(sources: KeySources, allowQueryKey: boolean): string | undefined {
+  let authorization: string | undefined;
+  let apiKey: string | undefined;
+  for (const [name, value] of Object.entries(sources.headers ?? {})) {
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'authorization') authorization = value;
+    else if (lower === 'x-api-key') apiKey = value;
+  }
+  if (authorization !== undefined) {
+    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
+    if (m) return m[1];
+  }
+  if (apiKey !== undefined && apiKey.trim() !== '') return apiKey.trim();
+  if (allowQueryKey) {
+    const q = sources.query?.api_key;
+    if (q !== undefined && q !== '') return q;
+  }
+  return undefined;
+}
+
+export interface VerifyRequest {
+  readonly key: string | undefined;
+  readonly requiredScopes: readonly string[];
+  readonly sourceIp: string | undefined;
+}
+
+type CacheEntry = { readonly record: AuthzRecord | undefined };
+
+export class KeyVerifier {
+  private readonly cache: LruCache<CacheEntry>;
+
+  constructor(
+    private readonly repo: Pick<KeyRepository, 'getAuthzByHash'>,
+    private readonly config: Pick<KeygateConfig, 'keyPrefix' | 'cacheTtlSeconds' | 'negativeCacheTtlSeconds' | 'cacheMaxEntries'>,
+    private readonly clock: Clock,
+  ) {
+    this.cache = new LruCache<CacheEntry>(config.cacheMaxEntries);
+  }
+
+  async verify(req: VerifyRequest): Promise<VerificationOutcome> {
+    if (req.key === undefined) return { code: 'MISSING' };
+    if (!parseKey(req.key, this.config.keyPrefix).ok) return { code: 'MALFORMED' };
+    const hash = hashKey(req.key);
+    const now = this.clock.now();
+    const nowMs = now.getTime();
+    let entry = this.cache.get(hash, nowMs);
+    if (!entry) {
+      const record = await this.repo.getAuthzByHash(hash);
+      entry = { record };
+      const ttl = record ? this.config.cacheTtlSeconds : this.config.negativeCacheTtlSeconds;
+      if (ttl > 0) this.cache.set(hash, entry, nowMs + ttl * 1000);
+    }
+    return decide({ record: entry.record, now, requiredScopes: req.requiredScopes, sourceIp: req.sourceIp });
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The key-management Lambda: parse → core → map. One function serves every route in
+ * core/routes.ts whose target is `keys`; the route table decides the operation.
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { allScopes, type KeygateConfig } from '../../core/config';
+import { isKeyId } from '../../core/ids';
+import type { Caller, KeyService } from '../../core/key-service';
+import { ConflictError, DependencyError, InvalidCursorError, type Logger } from '../../core/ports';
+import { problemBody, ProblemError } from '../../core/problem';
+import { type Operation, routeFor } from '../../core/routes';
+import { hasScopes } from '../../core/scopes';
+import { parseCreateKey, parseListQuery, parseRotateKey, parseUpdateKey } from '../../core/validation';
+import type { Clock } from '../../core/ports';
+import { json, problem, readJsonBody } from './http';
+
+export interface KeysAppDeps {
+  readonly service: KeyService;
+  readonly config: KeygateConfig;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export type KeysHandler = (event: APIGatewayProxyEvent, context?: Partial<Context>) => Promise<APIGatewayProxyResult>;
+
+function callerFrom(event: APIGatewayProxyEvent): Caller | undefined {
+  const a = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
+  if (!a || typeof a.keyId !== 'string' || typeof a.ownerId !== 'string') return undefined;
+  const scopes = typeof a.scopes === 'string' && a.scopes !== '' ? a.scopes.split(' ') : [];
+  return { keyId: a.keyId, ownerId: a.ownerId, scopes };
+}
+
+function keyIdParam(event: APIGatewayProxyEvent): string {
+  const id = event.pathParameters?.id ?? '';
+  if (!isKeyId(id)) throw new ProblemError(400, 'invalid_key_id', `id: "${id.slice(0, 64)}" is not a key id (key_ followed by 26 characters).`);
+  return id;
+}
+
+type Operations = Record<Operation, (event: APIGatewayProxyEvent, caller: Caller) => Promise<APIGatewayProxyResult>>;
+
+export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
+  const { service, clock } = deps;
+  const scopes = allScopes(deps.config);
+
+  const ops: Operations = {
+    health: async () => json(200, { status: 'ok' }),
+    createKey: async (e, caller) => {
+      const created = await service.create(caller, parseCreateKey(readJsonBody(e), clock.now()));
+      return json(201, { ...created.view, key: created.plaintext }, { Location: `/v1/keys/${created.view.id}` });
+    },
+    listKeys: async (e, caller) => json(200, await service.list(caller, parseListQuery(e.queryStringParameters ?? {}))),
+    getKey: async (e, caller) => json(200, await service.get(caller, keyIdParam(e))),
+    updateKey: async (e, caller) => {
+      const id = keyIdParam(e);
+      return json(200, await service.update(caller, id, parseUpdateKey(readJsonBody(e), clock.now())));
+    },
+    revokeKey: async (e, caller) => json(200, await service.revoke(caller, keyIdParam(e))),
+    rotateKey: async (e, caller) => {
+      const id = keyIdParam(e);
+      const rotated = await service.rotate(caller, id, parseRotateKey(readJsonBody(e)));
+      return json(201, { ...rotated.view, key: rotated.plaintext, previous: rotated.previous }, { Location: `/v1/keys/${rotated.view.id}` });
+    },
+    listScopes: async () => json(200, { items: scopes }),
+    whoami: async (e, caller) => {
+      const expiresAt = (e.requestContext.authorizer as Record<string, unknown> | null)?.expiresAt;
+      return json(200, { keyId: caller.keyId, ownerId: caller.ownerId, scopes: caller.scopes, expiresAt: expiresAt ? String(expiresAt) : null });
+    },
+    echo: async (e, caller) =>
+      json(200, {
+        message: 'Hello from a Keygate-protected route.',
+        keyId: caller.keyId,
+        ownerId: caller.ownerId,
+        scopes: caller.scopes,
+        method: e.httpMethod,
+        path: e.path,
+      }),
+  };
+
+  const base = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const route = routeFor(event.httpMethod, event.resource);
+    if (!route) throw new ProblemError(404, 'route_not_found', 'No route matches this method and path.');
+    if (!route.authorized) return ops[route.operation](event, { keyId: '', ownerId: '', scopes: [] });
+    const caller = callerFrom(event);
+    // Defence in depth: the authorizer already enforced this.
+    if (!caller) throw new ProblemError(401, 'unauthorized', 'A valid API key is required.');
+    if (!hasScopes(caller.scopes, route.scopes)) {
+      throw new ProblemError(403, 'insufficient_scope', `The key lacks the scope(s) this route requires: ${route.scopes.join(', ')}.`);
+    }
+    const response = await ops[route.operation](event, caller);
+    deps.logger.log('info', 'request', { operation: route.operation, status: response.statusCode, callerKeyId: caller.keyId, requestId: event.requestContext?.requestId });
+    return response;
+  };
+
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(base).use({
+    onError: async (request) => {
+      const err = request.error;
+      const requestId = request.event.requestContext?.requestId;
+      if (err instanceof ProblemError) {
+        request.response = problem(err.toBody(requestId), err.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="keygate"' } : {});
+        deps.logger.log('info', 'request refused', { status: err.status, code: err.code, requestId });
+        return;
+      }
+      if (err instanceof ConflictError) {
+        request.response = problem(problemBody(409, 'conflict', 'The key was changed by another request at the same time; fetch it and retry.', { requestId }));
+        return;
+      }
+      if (err instanceof InvalidCursorError) {
+        request.response = problem(problemBody(400, 'invalid_cursor', 'cursor: was not issued by this API; start again without it.', { requestId }));
+        return;
+      }
+      deps.logger.log('error', 'request failed', { error: err, requestId });
+      if (err instanceof DependencyError && err.retryable) {
+        request.response = problem(problemBody(503, 'service_unavailable', 'A dependency is unavailable; retry shortly.', { requestId }), { 'Retry-After': '1' });
+        return;
+      }
+      request.response = problem(problemBody(500, 'internal_error', 'Something went wrong on our side.', { requestId }));
+    },
+  }) as unknown as KeysHandler;
+}

@@ -1,0 +1,192 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { KEY_TABLE, type TableSchema } from '../adapters/dynamodb/table-schema';
+
+export interface KeyStoreProps {
+  /**
+   * The table's key schema and indexes.
+   *
+   * @default KEY_TABLE (adapters/dynamodb/table-schema.ts), the schema the local stack also uses
+   */
+  readonly schema?: TableSchema;
+
+  /**
+   * What happens to the table and both KMS keys when they leave the stack.
+   * Key records are the product: losing them revokes every customer's access.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * DynamoDB deletion protection on the table.
+   *
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+
+  /**
+   * How long a KMS key waits between "schedule deletion" and deletion.
+   *
+   * @default Duration.days(30), the KMS maximum
+   */
+  readonly keyPendingWindow?: Duration;
+}
+
+/**
+ * Where Keygate keeps key records: the DynamoDB table, the customer-managed KMS key
+ * that encrypts it at rest, and a second customer-managed key (`RecordKey`) that the
+ * keys Lambda uses for envelope encryption of sensitive record attributes.
+ *
+ * Two keys, not one, so that reading the table (the authorizer's only need) never
+ * implies the right to unwrap record secrets.
+ */
+export class KeyStore extends Construct {
+  /** The key table (schema from KEY_TABLE). */
+  public readonly table: dynamodb.Table;
+  /** Encrypts the table at rest (DynamoDB server-side encryption). */
+  public readonly tableKey: kms.Key;
+  /** Envelope-encrypts sensitive record attributes (GenerateDataKey / Decrypt from the keys Lambda). */
+  public readonly recordKey: kms.Key;
+
+  private readonly schema: TableSchema;
+
+  constructor(scope: Construct, id: string, props: KeyStoreProps = {}) {
+    super(scope, id);
+    this.schema = props.schema ?? KEY_TABLE;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const pendingWindow = props.keyPendingWindow ?? Duration.days(30);
+
+    this.tableKey = new kms.Key(this, 'TableKey', {
+      description: 'Keygate: encrypts the key table at rest',
+      enableKeyRotation: true,
+      pendingWindow,
+      removalPolicy,
+    });
+
+    this.recordKey = new kms.Key(this, 'RecordKey', {
+      description: 'Keygate: envelope encryption of sensitive key-record attributes',
+      enableKeyRotation: true,
+      pendingWindow,
+      removalPolicy,
+    });
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: this.schema.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: this.schema.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.tableKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.deletionProtection ?? true,
+      timeToLiveAttribute: this.schema.timeToLiveAttribute,
+      removalPolicy,
+    });
+
+    for (const index of this.schema.globalSecondaryIndexes) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+  }
+
+  /**
+   * The authorizer's hot path: read one key record by its primary key.
+   *
+   * IAM actions:
+   * - `dynamodb:GetItem` on the table (not its indexes; no Query, no Scan)
+   * - `kms:Decrypt` on the table key, only when DynamoDB calls KMS on the grantee's
+   *   behalf (`kms:ViaService`); see {@link grantTableKeyViaDynamoDb}. The grantee
+   *   cannot call KMS itself and gets nothing on `RecordKey`.
+   */
+  public grantVerify(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: [this.table.tableArn],
+    }).combine(this.grantTableKeyViaDynamoDb(grantee));
+  }
+
+  /**
+   * The keys Lambda: create, read, list, update, revoke and rotate key records, and
+   * envelope-encrypt their sensitive attributes.
+   *
+   * IAM actions:
+   * - `dynamodb:GetItem`, `dynamodb:PutItem`, `dynamodb:UpdateItem`, `dynamodb:DeleteItem`,
+   *   `dynamodb:ConditionCheckItem`, `dynamodb:Query` on the table. These item-level
+   *   actions are also what authorizes `TransactWriteItems`, which has no action of its own.
+   * - `dynamodb:Query` on each index named in the schema (explicit ARNs, no `index/*`)
+   * - `kms:GenerateDataKey`, `kms:Decrypt` on `RecordKey`
+   * - `kms:Decrypt` on the table key via DynamoDB only (see {@link grantTableKeyViaDynamoDb})
+   */
+  public grantManage(grantee: iam.IGrantable): iam.Grant {
+    const items = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:Query',
+      ],
+      resourceArns: [this.table.tableArn],
+    });
+    const indexes = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:Query'],
+      resourceArns: this.schema.globalSecondaryIndexes.map((i) => `${this.table.tableArn}/index/${i.indexName}`),
+    });
+    // Encryption context is bound by the caller (the KMS adapter) on every call; the IAM
+    // grant stays on the key ARN so the adapter can evolve its context without a deploy.
+    const envelope = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resourceArns: [this.recordKey.keyArn],
+    });
+    return items.combine(indexes).combine(envelope).combine(this.grantTableKeyViaDynamoDb(grantee));
+  }
+
+  /**
+   * `kms:Decrypt` on the table key, usable only through DynamoDB.
+   *
+   * What AWS documents (DynamoDB Developer Guide, "Encryption at rest: usage notes" →
+   * "Using KMS keys and data keys" / "Monitoring DynamoDB interaction with AWS KMS"):
+   * DynamoDB wraps a per-table *table key* under the customer-managed key. When a caller
+   * accesses the table and DynamoDB has no cached plaintext table key (first access, or
+   * after five minutes idle), DynamoDB sends `Decrypt` to KMS **as that caller** — the
+   * CloudTrail `Decrypt` event names "the principal in your AWS account who is accessing
+   * the table", `invokedBy: dynamodb.amazonaws.com`. So every principal that reads *or
+   * writes* a CMK-encrypted table needs `kms:Decrypt` on the table key, or DynamoDB
+   * answers with a KMS access-denied error. Nothing else is needed per request: the
+   * table key is generated once (`GenerateDataKey`) by DynamoDB under the grant it
+   * creates with the deploying principal's `CreateGrant`, and `DescribeKey` is used when
+   * the key is selected, i.e. by CloudFormation.
+   *
+   * Decision: grant exactly `kms:Decrypt` on this key ARN with
+   * `kms:ViaService = dynamodb.<region>.amazonaws.com`, so the function can never call
+   * KMS directly with it. CDK's `table.grantReadData` would add `kms:Decrypt` and
+   * `kms:DescribeKey` without that condition (and `grantWriteData` adds Encrypt,
+   * ReEncrypt*, GenerateDataKey*), which is more than DynamoDB needs. The statement lives
+   * in the grantee's IAM policy rather than the key policy so the key policy never names
+   * a role that CloudFormation has only just created (KMS rejects principals IAM has not
+   * propagated yet) and never outlives a deleted role.
+   */
+  private grantTableKeyViaDynamoDb(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:Decrypt'],
+      resourceArns: [this.tableKey.keyArn],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` },
+      },
+    });
+    return grant;
+  }
+}

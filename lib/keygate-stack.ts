@@ -1,0 +1,63 @@
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { configFromContext } from '../core/config';
+import { KeyAuthorizer } from './key-authorizer';
+import { KeyStore } from './key-store';
+import { ManagementApi } from './management-api';
+
+export type KeygateStackProps = StackProps;
+
+/**
+ * One Keygate deployment: the key store, the authorizer and the management API.
+ * Configuration comes from the `keygate:*` context in cdk.json (see core/config.ts).
+ */
+export class KeygateStack extends Stack {
+  public readonly keyStore: KeyStore;
+  public readonly keyAuthorizer: KeyAuthorizer;
+  public readonly managementApi: ManagementApi;
+
+  constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
+    super(scope, id, props);
+    const config = configFromContext((key) => this.node.tryGetContext(key));
+
+    this.keyStore = new KeyStore(this, 'KeyStore');
+
+    this.keyAuthorizer = new KeyAuthorizer(this, 'KeyAuthorizer', {
+      table: this.keyStore.table,
+      config,
+    });
+    this.keyStore.grantVerify(this.keyAuthorizer);
+
+    this.managementApi = new ManagementApi(this, 'ManagementApi', {
+      table: this.keyStore.table,
+      recordKey: this.keyStore.recordKey,
+      authorizer: this.keyAuthorizer.authorizer,
+      config,
+    });
+    this.keyStore.grantManage(this.managementApi);
+
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Base URL of the Keygate API (stage included)',
+      value: this.managementApi.api.url,
+    });
+    new CfnOutput(this, 'KeyTableName', {
+      description: 'DynamoDB table holding the key records',
+      value: this.keyStore.table.tableName,
+    });
+    new CfnOutput(this, 'RecordKeyArn', {
+      description: 'KMS key used for envelope encryption of key records',
+      value: this.keyStore.recordKey.keyArn,
+    });
+    new CfnOutput(this, 'BootstrapCommand', {
+      description: 'Creates the first admin key for this deployment',
+      value: Fn.join('', [
+        'npx keygate bootstrap --aws --table-name ',
+        this.keyStore.table.tableName,
+        ' --kms-key-id ',
+        this.keyStore.recordKey.keyArn,
+        ' --region ',
+        Stack.of(this).region,
+      ]),
+    });
+  }
+}

@@ -1,0 +1,328 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { configToEnv, DEFAULT_CONFIG, INFRA_ENV, type KeygateConfig } from '../core/config';
+import { GATEWAY_RESPONSES, type GatewayResponseDefinition } from '../core/gateway-responses';
+import { ROUTES, type RouteDefinition } from '../core/routes';
+import { handlerEntry, LAMBDA_ARCHITECTURE, LAMBDA_BASE_ENVIRONMENT, LAMBDA_BUNDLING, LAMBDA_RUNTIME } from './key-authorizer';
+
+/**
+ * The stage access-log record, one JSON object per request. Every value is a string
+ * (API Gateway writes `-` for a missing value, which would break an unquoted number).
+ * Exported so whatever reads the logs (analytics schema, docs) uses the same field list.
+ */
+export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
+  requestId: apigateway.AccessLogField.contextRequestId(),
+  extendedRequestId: apigateway.AccessLogField.contextExtendedRequestId(),
+  ip: apigateway.AccessLogField.contextIdentitySourceIp(),
+  requestTimeEpoch: apigateway.AccessLogField.contextRequestTimeEpoch(),
+  httpMethod: apigateway.AccessLogField.contextHttpMethod(),
+  resourcePath: apigateway.AccessLogField.contextResourcePath(),
+  status: apigateway.AccessLogField.contextStatus(),
+  responseLength: apigateway.AccessLogField.contextResponseLength(),
+  keyId: apigateway.AccessLogField.contextAuthorizer('keyId'),
+  ownerId: apigateway.AccessLogField.contextAuthorizer('ownerId'),
+  integrationLatency: apigateway.AccessLogField.contextIntegrationLatency(),
+};
+
+export interface ManagementApiProps {
+  /** The key table; its name is handed to the function as `KEYGATE_TABLE_NAME`. */
+  readonly table: dynamodb.ITable;
+
+  /** Envelope-encryption key; its ARN is handed to the function as `KEYGATE_KMS_KEY_ID`. */
+  readonly recordKey: kms.IKey;
+
+  /** Authorizer attached to every route whose definition says `authorized: true`. */
+  readonly authorizer: apigateway.IAuthorizer;
+
+  /**
+   * Deployment configuration, passed to the function as environment variables.
+   *
+   * @default DEFAULT_CONFIG
+   */
+  readonly config?: KeygateConfig;
+
+  /**
+   * Routes to build. Tests may pass a subset; deployments use the default.
+   *
+   * @default ROUTES (core/routes.ts)
+   */
+  readonly routes?: readonly RouteDefinition[];
+
+  /**
+   * Gateway responses to register.
+   *
+   * @default GATEWAY_RESPONSES (core/gateway-responses.ts)
+   */
+  readonly gatewayResponses?: readonly GatewayResponseDefinition[];
+
+  /**
+   * Handler source file (must export `handler`).
+   *
+   * @default lambdas/keys/handler.ts
+   */
+  readonly entry?: string;
+
+  /**
+   * Keys function memory.
+   *
+   * @default 1024
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Keys function timeout (API Gateway gives up on the integration after 29 s).
+   *
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Retention of the keys function's log group, the stage access log and the
+   * stage execution log.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Stage name (the first path segment of the API URL).
+   *
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+
+  /**
+   * Endpoint type. Regional: no CloudFront hop in front; put your own distribution or
+   * custom domain in front if you need edge caching.
+   *
+   * @default apigateway.EndpointType.REGIONAL
+   */
+  readonly endpointType?: apigateway.EndpointType;
+
+  /**
+   * Create the account-level role API Gateway uses to write CloudWatch logs, and set it
+   * on the region's API Gateway account settings. Stage logging fails to deploy without
+   * one. Set `false` if the account already has it (it is one setting per account and
+   * region, shared by every REST API there).
+   *
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
+
+  /**
+   * X-Ray tracing on the stage (X-Ray charges per trace recorded).
+   *
+   * @default false
+   */
+  readonly tracingEnabled?: boolean;
+
+  /**
+   * Per-method CloudWatch metrics. API-level Count/Latency/4XX/5XX metrics are always
+   * on; per-method metrics are billed as custom metrics (several per route).
+   *
+   * @default false
+   */
+  readonly detailedMetrics?: boolean;
+
+  /**
+   * Stage-wide steady-state request rate limit (requests per second).
+   *
+   * @default - the account-level limit
+   */
+  readonly throttlingRateLimit?: number;
+
+  /**
+   * Stage-wide burst limit.
+   *
+   * @default - the account-level limit
+   */
+  readonly throttlingBurstLimit?: number;
+
+  /**
+   * ARN of an AWS WAFv2 web ACL (scope REGIONAL) to associate with the stage.
+   *
+   * @default - no web ACL (cdk-nag AwsSolutions-APIG3 is acknowledged)
+   */
+  readonly webAclArn?: string;
+}
+
+/**
+ * The management REST API: API Gateway resources and methods built from `ROUTES`, all
+ * served by one keys Lambda (proxy integration), the key authorizer on every
+ * `authorized` route, gateway responses from `GATEWAY_RESPONSES`, access and execution
+ * logging.
+ *
+ * Access to the key store is granted by `KeyStore.grantManage(managementApi)`.
+ */
+export class ManagementApi extends Construct implements iam.IGrantable {
+  public readonly api: apigateway.RestApi;
+  public readonly keysFunction: nodejs.NodejsFunction;
+  public readonly functionLogGroup: logs.LogGroup;
+  public readonly accessLogGroup: logs.LogGroup;
+  public readonly executionLogGroup: logs.LogGroup;
+  public readonly grantPrincipal: iam.IPrincipal;
+
+  constructor(scope: Construct, id: string, props: ManagementApiProps) {
+    super(scope, id);
+    const config = props.config ?? DEFAULT_CONFIG;
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const stageName = props.stageName ?? 'prod';
+
+    // --- keys function -----------------------------------------------------------------
+    this.functionLogGroup = new logs.LogGroup(this, 'KeysFunctionLogGroup', { retention });
+
+    // Own role instead of the default (AWS managed AWSLambdaBasicExecutionRole, cdk-nag
+    // IAM4): with an explicit log group, CreateLogStream/PutLogEvents on it is enough.
+    const role = new iam.Role(this, 'KeysFunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Keygate keys API: writes its own log group; key-store access is granted by KeyStore.grantManage',
+    });
+    this.functionLogGroup.grantWrite(role);
+
+    this.keysFunction = new nodejs.NodejsFunction(this, 'KeysFunction', {
+      entry: props.entry ?? handlerEntry('lambdas/keys/handler.ts'),
+      handler: 'handler',
+      description: 'Keygate: key management API (create, list, get, update, revoke, rotate)',
+      runtime: LAMBDA_RUNTIME,
+      architecture: LAMBDA_ARCHITECTURE,
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout ?? Duration.seconds(10),
+      role,
+      logGroup: this.functionLogGroup,
+      bundling: LAMBDA_BUNDLING,
+      environment: {
+        ...LAMBDA_BASE_ENVIRONMENT,
+        ...configToEnv(config),
+        [INFRA_ENV.tableName]: props.table.tableName,
+        [INFRA_ENV.kmsKeyId]: props.recordKey.keyArn,
+        POWERTOOLS_SERVICE_NAME: 'keygate-keys',
+      },
+    });
+    this.grantPrincipal = this.keysFunction.grantPrincipal;
+
+    // --- REST API ------------------------------------------------------------------------
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogGroup', { retention });
+
+    this.api = new apigateway.RestApi(this, 'Api', {
+      description: 'Keygate management API',
+      endpointTypes: [props.endpointType ?? apigateway.EndpointType.REGIONAL],
+      cloudWatchRole: props.cloudWatchRole ?? true,
+      deployOptions: {
+        stageName,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+        // Execution log: errors only, and never request/response data: bodies and
+        // headers carry API keys and the plaintext of newly created keys.
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: props.detailedMetrics ?? false,
+        tracingEnabled: props.tracingEnabled ?? false,
+        throttlingRateLimit: props.throttlingRateLimit,
+        throttlingBurstLimit: props.throttlingBurstLimit,
+      },
+    });
+
+    // The stack publishes the URL as its own `ApiUrl` output; drop RestApi's duplicate.
+    this.api.node.tryRemoveChild('Endpoint');
+
+    // API Gateway creates the execution log group on first write with no retention;
+    // creating it first (and before the stage) makes it ours, with a retention.
+    this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogGroup', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${stageName}`,
+      retention,
+    });
+    this.api.deploymentStage.node.addDependency(this.executionLogGroup);
+
+    // One invoke permission for the whole API instead of two per method (a Lambda
+    // resource policy is limited to 20 KB; the per-method test-invoke one is not needed).
+    const integration = new apigateway.LambdaIntegration(this.keysFunction, {
+      scopePermissionToMethod: false,
+    });
+
+    for (const route of props.routes ?? ROUTES) {
+      const resource = this.api.root.resourceForPath(route.path);
+      const method = resource.addMethod(route.method, integration, {
+        operationName: route.operation,
+        ...(route.authorized
+          ? { authorizer: props.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM }
+          : { authorizationType: apigateway.AuthorizationType.NONE }),
+      });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Callers are machines holding Keygate API keys, not Cognito users; every authorized route uses the Keygate Lambda REQUEST authorizer, which verifies the key against the key table.',
+      });
+      if (!route.authorized) {
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${route.method} ${route.path} is the unauthenticated liveness probe (core/routes.ts marks it authorized: false); it reads no key data and returns no secrets.`,
+        });
+      }
+    }
+
+    for (const response of props.gatewayResponses ?? GATEWAY_RESPONSES) {
+      this.api.addGatewayResponse(`${pascalCase(response.type)}Response`, {
+        type: apigateway.ResponseType.of(response.type),
+        statusCode: response.statusCode === undefined ? undefined : String(response.statusCode),
+        responseHeaders: quoteHeaderValues(response.headers),
+        templates: { 'application/json': response.bodyTemplate },
+      });
+    }
+
+    // --- cdk-nag acknowledgements ----------------------------------------------------------
+    Validations.of(this.api.node.defaultChild!).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason:
+        'Request bodies are validated in the keys Lambda against the same core definitions the local stack uses; API Gateway models would duplicate them and drift. No route has a required header or query parameter to validate: the API key may arrive in Authorization, X-API-Key or a query parameter and is checked by the authorizer.',
+    });
+
+    if (props.webAclArn) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+        resourceArn: this.api.deploymentStage.stageArn,
+        webAclArn: props.webAclArn,
+      });
+    } else {
+      Validations.of(this.api.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'WAF is opt-in (webAclArn prop): a web ACL costs a monthly fee plus per-request charges, which a small self-hosted deployment may not want. Every non-health route already requires a valid API key, and stage throttling is configurable.',
+      });
+    }
+
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'This is the account-wide role API Gateway uses to write the logs of every REST API in the account and region (one setting per account and region). AWS publishes this managed policy for exactly that role; scoping it to Keygate\'s log groups would break logging for other APIs in the account.',
+      });
+    }
+  }
+}
+
+function pascalCase(type: string): string {
+  return type
+    .toLowerCase()
+    .split('_')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** API Gateway reads a header mapping value as an expression; a literal goes in single quotes. */
+function quoteHeaderValues(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const quoted: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value.includes("'")) {
+      throw new Error(`gateway response header ${name} contains a single quote, which cannot appear in a literal mapping value`);
+    }
+    quoted[name] = `'${value}'`;
+  }
+  return quoted;
+}

@@ -1,0 +1,77 @@
+/**
+ * Builds Keygate the way `cdk synth` does: same stack class, same cdk.json context
+ * (feature flags and `keygate:*` settings), so the infra tests see the real template.
+ */
+import { readFileSync } from 'node:fs';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { KeygateStack } from '../../lib/keygate-stack';
+
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+
+export interface BuiltKeygate {
+  readonly app: App;
+  readonly stack: KeygateStack;
+  readonly template: Template;
+}
+
+export interface BuildOptions {
+  /** Extra context on top of cdk.json's. */
+  readonly context?: Record<string, unknown>;
+  /**
+   * Run esbuild for the Lambda assets. Off for the cheap variant stacks some tests build
+   * in addition to the main one; the main one always bundles, as `cdk synth` does.
+   */
+  readonly bundle?: boolean;
+}
+
+export function buildKeygate(options: BuildOptions = {}): BuiltKeygate {
+  const context: Record<string, unknown> = { ...cdkJson.context, ...options.context };
+  if (options.bundle === false) context['aws:cdk:bundling-stacks'] = [];
+  const app = new App({ context });
+  const stack = new KeygateStack(app, 'Keygate');
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** `stack.resolve` for a token, e.g. `{ 'Fn::GetAtt': ['KeyStoreTable…', 'Arn'] }`, so tests never spell a hashed id. */
+export function ref(stack: Stack, token: unknown): unknown {
+  return stack.resolve(token);
+}
+
+export interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** Every statement in every identity policy attached to the role, plus its managed policy ARNs. */
+export function roleStatements(template: Template, roleLogicalId: string): { statements: Statement[]; managedPolicyArns: unknown[] } {
+  const statements: Statement[] = [];
+  const role = template.toJSON().Resources[roleLogicalId] as { Properties: { Policies?: { PolicyDocument: { Statement: Statement[] } }[]; ManagedPolicyArns?: unknown[] } };
+  for (const inline of role.Properties.Policies ?? []) statements.push(...inline.PolicyDocument.Statement);
+  const policies = template.findResources('AWS::IAM::Policy');
+  for (const policy of Object.values(policies) as { Properties: { Roles?: unknown[]; PolicyDocument: { Statement: Statement[] } } }[]) {
+    const attached = (policy.Properties.Roles ?? []).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleLogicalId }));
+    if (attached) statements.push(...policy.Properties.PolicyDocument.Statement);
+  }
+  return { statements, managedPolicyArns: role.Properties.ManagedPolicyArns ?? [] };
+}
+
+export function actionsOf(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+export function resourcesOf(statement: Statement): unknown[] {
+  return Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+}
+
+/** Logical id behind a `{ 'Fn::GetAtt': [id, 'Arn'] }` or `{ Ref: id }`. */
+export function logicalIdOf(resolved: unknown): string {
+  const r = resolved as { 'Fn::GetAtt'?: [string, string]; Ref?: string };
+  const id = r['Fn::GetAtt']?.[0] ?? r.Ref;
+  if (!id) throw new Error(`not a Ref/GetAtt: ${JSON.stringify(resolved)}`);
+  return id;
+}

@@ -1,0 +1,371 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { KEY_TABLE } from '../../adapters/dynamodb/table-schema';
+import { configFromContext, configToEnv, INFRA_ENV } from '../../core/config';
+import { GATEWAY_RESPONSES } from '../../core/gateway-responses';
+import { ROUTES } from '../../core/routes';
+import { ACCESS_LOG_FIELDS } from '../../lib/management-api';
+import {
+  actionsOf,
+  buildKeygate,
+  type BuiltKeygate,
+  logicalIdOf,
+  ref,
+  resourcesOf,
+  roleStatements,
+  type Statement,
+} from './keygate-app';
+
+// One synthesis (with esbuild bundling) for the whole file.
+let k: BuiltKeygate;
+beforeAll(() => {
+  k = buildKeygate();
+});
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+const resources = (): Resources => k.template.toJSON().Resources as Resources;
+
+function logicalId(construct: { node: { defaultChild?: unknown } }): string {
+  return k.stack.getLogicalId(construct.node.defaultChild as never);
+}
+
+describe('key store', () => {
+  it('encrypts the table with the customer-managed table key', () => {
+    k.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: ref(k.stack, k.stack.keyStore.tableKey.keyArn) },
+    });
+  });
+
+  it('builds the key schema and every index from KEY_TABLE, on-demand', () => {
+    k.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: KEY_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: KEY_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: Match.arrayEquals(
+        KEY_TABLE.globalSecondaryIndexes.map((i) => ({
+          IndexName: i.indexName,
+          KeySchema: [
+            { AttributeName: i.partitionKey, KeyType: 'HASH' },
+            { AttributeName: i.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      ),
+    });
+  });
+
+  it('keeps the table: point-in-time recovery, deletion protection, Retain', () => {
+    k.template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+      }),
+    });
+  });
+
+  it('has two distinct customer-managed keys, both rotated and retained', () => {
+    const keys = Object.entries(resources()).filter(([, r]) => r.Type === 'AWS::KMS::Key');
+    expect(keys.map(([id]) => id).sort()).toEqual(
+      [logicalIdOf(ref(k.stack, k.stack.keyStore.tableKey.keyArn)), logicalIdOf(ref(k.stack, k.stack.keyStore.recordKey.keyArn))].sort(),
+    );
+    for (const [, key] of keys) {
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.UpdateReplacePolicy).toBe('Retain');
+    }
+  });
+});
+
+describe('authorizer', () => {
+  it('is an uncached REQUEST authorizer backed by the authorizer function', () => {
+    k.template.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0 });
+    const authorizer = resources()[logicalId(k.stack.keyAuthorizer.authorizer as never)]!;
+    expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(JSON.stringify(ref(k.stack, k.stack.keyAuthorizer.handler.functionArn)));
+  });
+
+  it('declares no identity source, so API Gateway never answers 401 without invoking it', () => {
+    k.template.hasResourceProperties('AWS::ApiGateway::Authorizer', { IdentitySource: Match.absent() });
+  });
+});
+
+describe('routes', () => {
+  interface BuiltRoute {
+    method: string;
+    path: string;
+    authorizationType: string;
+    authorizerId?: unknown;
+    integration: { Type?: string; Uri?: unknown };
+  }
+
+  function builtRoutes(): BuiltRoute[] {
+    const all = resources();
+    const pathOf = (resourceId: unknown): string => {
+      const r = resourceId as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+      if (r['Fn::GetAtt']?.[1] === 'RootResourceId') return '';
+      const res = all[r.Ref!]!;
+      return `${pathOf(res.Properties.ParentId)}/${String(res.Properties.PathPart)}`;
+    };
+    return Object.values(all)
+      .filter((r) => r.Type === 'AWS::ApiGateway::Method')
+      .map((m) => ({
+        method: String(m.Properties.HttpMethod),
+        path: pathOf(m.Properties.ResourceId) || '/',
+        authorizationType: String(m.Properties.AuthorizationType),
+        authorizerId: m.Properties.AuthorizerId,
+        integration: m.Properties.Integration as BuiltRoute['integration'],
+      }));
+  }
+
+  it('builds exactly the methods ROUTES lists (no extras, no proxy catch-all)', () => {
+    const built = builtRoutes().map((r) => `${r.method} ${r.path}`).sort();
+    expect(built).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+  });
+
+  it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s has the authorization its definition asks for', (_name, route) => {
+    const built = builtRoutes().find((r) => r.method === route.method && r.path === route.path);
+    expect(built).toBeDefined();
+    if (route.authorized) {
+      expect(built!.authorizationType).toBe('CUSTOM');
+      expect(built!.authorizerId).toEqual(ref(k.stack, k.stack.keyAuthorizer.authorizer.authorizerId));
+    } else {
+      expect(built!.authorizationType).toBe('NONE');
+      expect(built!.authorizerId).toBeUndefined();
+    }
+  });
+
+  it('sends every route to the keys function as a Lambda proxy integration', () => {
+    const keysFunctionArn = ref(k.stack, k.stack.managementApi.keysFunction.functionArn);
+    for (const route of builtRoutes()) {
+      expect(route.integration.Type).toBe('AWS_PROXY');
+      expect(JSON.stringify(route.integration.Uri)).toContain(JSON.stringify(keysFunctionArn));
+    }
+  });
+});
+
+describe('gateway responses', () => {
+  it('registers exactly the GATEWAY_RESPONSES types', () => {
+    const types = Object.values(resources())
+      .filter((r) => r.Type === 'AWS::ApiGateway::GatewayResponse')
+      .map((r) => r.Properties.ResponseType)
+      .sort();
+    expect(types).toEqual(GATEWAY_RESPONSES.map((g) => g.type).sort());
+  });
+
+  it.each(GATEWAY_RESPONSES.map((g) => [g.type, g] as const))('%s has its status, quoted headers and body template', (_type, g) => {
+    k.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: g.type,
+      StatusCode: g.statusCode === undefined ? Match.absent() : String(g.statusCode),
+      ResponseParameters: Object.fromEntries(Object.entries(g.headers).map(([h, v]) => [`gatewayresponse.header.${h}`, `'${v}'`])),
+      ResponseTemplates: { 'application/json': g.bodyTemplate },
+    });
+  });
+});
+
+describe('IAM', () => {
+  const roleOf = (fn: lambda.IFunction): string => logicalIdOf(ref(k.stack, fn.role!.roleArn));
+  const viaDynamoDb = (s: Statement): boolean =>
+    JSON.stringify(s.Condition?.StringEquals?.['kms:ViaService'] ?? '').includes('dynamodb.');
+
+  it('authorizer: dynamodb:GetItem on the table only; KMS only as DynamoDB decrypting the table key for it', () => {
+    const { statements, managedPolicyArns } = roleStatements(k.template, roleOf(k.stack.keyAuthorizer.handler));
+    const table = ref(k.stack, k.stack.keyStore.table.tableArn);
+    const tableKey = ref(k.stack, k.stack.keyStore.tableKey.keyArn);
+
+    expect(managedPolicyArns).toEqual([]);
+    const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.flatMap(actionsOf)).toEqual(['dynamodb:GetItem']);
+    expect(dynamo.flatMap(resourcesOf)).toEqual([table]);
+
+    const kmsStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+    // No KMS call of its own: the only KMS permission is Decrypt on the table key, and
+    // only when DynamoDB makes the call on its behalf (see KeyStore.grantTableKeyViaDynamoDb).
+    expect(kmsStatements).toHaveLength(1);
+    expect(actionsOf(kmsStatements[0]!)).toEqual(['kms:Decrypt']);
+    expect(resourcesOf(kmsStatements[0]!)).toEqual([tableKey]);
+    expect(viaDynamoDb(kmsStatements[0]!)).toBe(true);
+    expect(JSON.stringify(statements)).not.toContain(JSON.stringify(ref(k.stack, k.stack.keyStore.recordKey.keyArn)));
+  });
+
+  it('keys function: item actions on the table, Query on named indexes, envelope keys on RecordKey', () => {
+    const { statements, managedPolicyArns } = roleStatements(k.template, roleOf(k.stack.managementApi.keysFunction));
+    const table = ref(k.stack, k.stack.keyStore.table.tableArn);
+    const recordKey = ref(k.stack, k.stack.keyStore.recordKey.keyArn);
+    const tableKey = ref(k.stack, k.stack.keyStore.tableKey.keyArn);
+    expect(managedPolicyArns).toEqual([]);
+
+    const onTable = statements.filter((s) => JSON.stringify(resourcesOf(s)) === JSON.stringify([table]));
+    expect(onTable.flatMap(actionsOf).sort()).toEqual(
+      ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
+    );
+
+    const onIndexes = statements.filter((s) => JSON.stringify(s.Resource).includes('/index/'));
+    expect(onIndexes.flatMap(actionsOf)).toEqual(['dynamodb:Query']);
+    const indexNames = onIndexes.flatMap(resourcesOf).map((r) => JSON.stringify(r).match(/\/index\/([A-Za-z0-9_.-]+)/)?.[1]);
+    expect(indexNames.sort()).toEqual(KEY_TABLE.globalSecondaryIndexes.map((i) => i.indexName).sort());
+
+    const onRecordKey = statements.filter((s) => JSON.stringify(resourcesOf(s)) === JSON.stringify([recordKey]));
+    expect(onRecordKey.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+
+    const onTableKey = statements.filter((s) => JSON.stringify(resourcesOf(s)) === JSON.stringify([tableKey]));
+    expect(onTableKey.flatMap(actionsOf)).toEqual(['kms:Decrypt']);
+    expect(onTableKey.every(viaDynamoDb)).toBe(true);
+  });
+
+  it('grants nothing with a wildcard in any action or resource, and never Scan', () => {
+    for (const fn of [k.stack.keyAuthorizer.handler, k.stack.managementApi.keysFunction]) {
+      const { statements } = roleStatements(k.template, roleOf(fn));
+      expect(statements.length).toBeGreaterThan(0);
+      expect(JSON.stringify(statements)).not.toContain('*');
+      expect(statements.flatMap(actionsOf)).not.toContain('dynamodb:Scan');
+      expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+    }
+  });
+});
+
+describe('functions', () => {
+  const newestNode = lambda.Runtime.ALL.map((r) => r.name)
+    .filter((n) => /^nodejs\d+\.x$/.test(n))
+    .sort((a, b) => parseInt(a.slice(6), 10) - parseInt(b.slice(6), 10))
+    .at(-1);
+
+  const fnProps = (fn: lambda.IFunction): Record<string, unknown> => resources()[logicalId(fn as never)]!.Properties;
+
+  it.each([
+    ['authorizer', () => k.stack.keyAuthorizer.handler],
+    ['keys', () => k.stack.managementApi.keysFunction],
+  ] as const)('%s function runs on the newest Node.js runtime, on ARM64, from an ESM bundle', (_name, fn) => {
+    const props = fnProps(fn());
+    expect(newestNode).toBeDefined();
+    expect(props.Runtime).toBe(newestNode);
+    expect(props.Architectures).toEqual(['arm64']);
+    expect(props.Handler).toBe('index.handler');
+    expect((props.Environment as { Variables: Record<string, unknown> }).Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+
+    const assetHash = String((props.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
+    const bundle = join(k.app.synth().directory, `asset.${assetHash}`, 'index.mjs');
+    expect(existsSync(bundle)).toBe(true);
+    expect(readFileSync(bundle, 'utf8').split('\n', 1)[0]).toContain('createRequire');
+    expect(existsSync(`${bundle}.map`)).toBe(true);
+  });
+
+  it('authorizer: short timeout, config env and the table name', () => {
+    const config = configFromContext((key) => k.stack.node.tryGetContext(key));
+    k.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('authorizer'),
+      Timeout: 3,
+      MemorySize: 512,
+      Environment: {
+        Variables: Match.objectLike({
+          ...configToEnv(config),
+          [INFRA_ENV.tableName]: ref(k.stack, k.stack.keyStore.table.tableName),
+        }),
+      },
+    });
+    expect(Object.keys((fnProps(k.stack.keyAuthorizer.handler).Environment as { Variables: object }).Variables)).not.toContain(INFRA_ENV.kmsKeyId);
+  });
+
+  it('keys function: config env, the table name and the record key', () => {
+    const config = configFromContext((key) => k.stack.node.tryGetContext(key));
+    expect((fnProps(k.stack.managementApi.keysFunction).Environment as { Variables: object }).Variables).toMatchObject({
+      ...configToEnv(config),
+      [INFRA_ENV.tableName]: ref(k.stack, k.stack.keyStore.table.tableName),
+      [INFRA_ENV.kmsKeyId]: ref(k.stack, k.stack.keyStore.recordKey.keyArn),
+    });
+  });
+
+  it('each function logs to its own log group with one-month retention', () => {
+    for (const fn of [k.stack.keyAuthorizer.handler, k.stack.managementApi.keysFunction]) {
+      const group = (fnProps(fn).LoggingConfig as { LogGroup: unknown }).LogGroup;
+      expect(resources()[logicalIdOf(group)]!.Properties.RetentionInDays).toBe(30);
+    }
+  });
+});
+
+describe('stage logging', () => {
+  it('logs exactly the agreed access-log fields, including the authorizer keyId and ownerId', () => {
+    const stage = Object.values(resources()).find((r) => r.Type === 'AWS::ApiGateway::Stage')!;
+    const setting = stage.Properties.AccessLogSetting as { Format: string; DestinationArn: unknown };
+    const format = JSON.parse(setting.Format) as Record<string, string>;
+    expect(format).toEqual(ACCESS_LOG_FIELDS);
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      extendedRequestId: '$context.extendedRequestId',
+      ip: '$context.identity.sourceIp',
+      requestTimeEpoch: '$context.requestTimeEpoch',
+      httpMethod: '$context.httpMethod',
+      resourcePath: '$context.resourcePath',
+      status: '$context.status',
+      responseLength: '$context.responseLength',
+      keyId: '$context.authorizer.keyId',
+      ownerId: '$context.authorizer.ownerId',
+      integrationLatency: '$context.integrationLatency',
+    });
+    const accessLogGroupId = logicalId(k.stack.managementApi.accessLogGroup as never);
+    expect(JSON.stringify(setting.DestinationArn)).toContain(accessLogGroupId);
+    expect(resources()[accessLogGroupId]!.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('logs execution errors for every method without request or response data', () => {
+    k.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'ERROR', DataTraceEnabled: false }),
+      ]),
+    });
+  });
+
+  it('owns the execution log group (with retention) before the stage exists', () => {
+    const groupId = logicalId(k.stack.managementApi.executionLogGroup as never);
+    const group = resources()[groupId]!;
+    expect(JSON.stringify(group.Properties.LogGroupName)).toContain('API-Gateway-Execution-Logs_');
+    expect(group.Properties.RetentionInDays).toBe(30);
+    const stage = k.template.toJSON().Resources[logicalId(k.stack.managementApi.api.deploymentStage as never)] as { DependsOn?: string[] };
+    expect(stage.DependsOn).toContain(groupId);
+  });
+});
+
+describe('outputs', () => {
+  it('publishes exactly ApiUrl, KeyTableName, RecordKeyArn and BootstrapCommand', () => {
+    expect(Object.keys(k.template.toJSON().Outputs).sort()).toEqual(['ApiUrl', 'BootstrapCommand', 'KeyTableName', 'RecordKeyArn']);
+    k.template.hasOutput('KeyTableName', { Value: ref(k.stack, k.stack.keyStore.table.tableName) });
+    k.template.hasOutput('RecordKeyArn', { Value: ref(k.stack, k.stack.keyStore.recordKey.keyArn) });
+    k.template.hasOutput('ApiUrl', { Value: ref(k.stack, k.stack.managementApi.api.url) });
+  });
+
+  it('BootstrapCommand names the table, the record key and the region', () => {
+    k.template.hasOutput('BootstrapCommand', {
+      Value: {
+        'Fn::Join': [
+          '',
+          [
+            'npx keygate bootstrap --aws --table-name ',
+            ref(k.stack, k.stack.keyStore.table.tableName),
+            ' --kms-key-id ',
+            ref(k.stack, k.stack.keyStore.recordKey.keyArn),
+            ' --region ',
+            { Ref: 'AWS::Region' },
+          ],
+        ],
+      },
+    });
+  });
+});
+
+describe('variants (no bundling)', () => {
+  it('reads keygate:* context into the function environment', () => {
+    const v = buildKeygate({ bundle: false, context: { 'keygate:keyPrefix': 'acme', 'keygate:allowQueryKey': true } });
+    v.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ KEYGATE_KEY_PREFIX: 'acme', KEYGATE_ALLOW_QUERY_KEY: 'true' }) },
+    });
+  });
+
+  it('rejects an invalid keygate:* setting at synth time', () => {
+    expect(() => buildKeygate({ bundle: false, context: { 'keygate:keyPrefix': 'Not Valid' } })).toThrow(/keyPrefix/);
+  });
+});
