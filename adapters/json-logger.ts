@@ -12,7 +12,9 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 
 export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return value.replace(KEY_LIKE_PATTERN, '[REDACTED]').replace(HEX_HASH, '[REDACTED]');
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Too deep to inspect: drop it rather than risk logging a secret.
+  if (depth > 6) return '[TRUNCATED]';
   if (value instanceof Error) {
     return { name: value.name, message: redact(value.message, depth + 1), ...(value.cause ? { cause: redact(value.cause, depth + 1) } : {}) };
   }
@@ -31,7 +33,7 @@ export class JsonLogger implements Logger {
 
   log(level: LogLevel, message: string, fields: Readonly<Record<string, unknown>> = {}): void {
     if ((ORDER[level] ?? 20) < (ORDER[this.minLevel] ?? 20)) return;
-    const entry = redact({ level, time: new Date().toISOString(), message, ...this.base, ...fields });
+    const entry = redact({ ...this.base, ...fields, level, time: new Date().toISOString(), message });
     this.sink(JSON.stringify(entry));
   }
 

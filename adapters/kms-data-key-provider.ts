@@ -2,6 +2,13 @@
 import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { DependencyError, type DataKeyProvider } from '../core/ports';
 
+/** Throttling, 5xx and network errors can succeed on retry; bad ciphertext, access denied or a disabled key cannot. */
+export function isRetryableKmsError(err: unknown): boolean {
+  const e = err as { name?: string; $fault?: string; $retryable?: unknown };
+  if (e.$retryable !== undefined || e.$fault === 'server') return true;
+  return /Throttl|Timeout|KMSInternal|DependencyTimeout|ECONN|socket|NetworkingError/i.test(e.name ?? '');
+}
+
 export class KmsDataKeyProvider implements DataKeyProvider {
   constructor(
     private readonly kms: KMSClient,
@@ -16,7 +23,7 @@ export class KmsDataKeyProvider implements DataKeyProvider {
       if (!out.Plaintext || !out.CiphertextBlob) throw new Error('GenerateDataKey returned no key');
       return { plaintext: out.Plaintext, encrypted: out.CiphertextBlob };
     } catch (err) {
-      throw new DependencyError('KMS GenerateDataKey failed', true, { cause: err });
+      throw new DependencyError('KMS GenerateDataKey failed', isRetryableKmsError(err), { cause: err });
     }
   }
 
@@ -28,7 +35,7 @@ export class KmsDataKeyProvider implements DataKeyProvider {
       if (!out.Plaintext) throw new Error('Decrypt returned no key');
       return out.Plaintext;
     } catch (err) {
-      throw new DependencyError('KMS Decrypt failed', true, { cause: err });
+      throw new DependencyError('KMS Decrypt failed', isRetryableKmsError(err), { cause: err });
     }
   }
 }

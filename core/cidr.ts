@@ -37,7 +37,7 @@ export function parseCidr(text: string): Cidr | undefined {
   const version = isIPv4(addr) ? 4 : isIPv6(addr) && !addr.includes('%') ? 6 : undefined;
   if (!version) return undefined;
   const bits = version === 4 ? 32 : 128;
-  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
+  if (prefixText !== undefined && !/^(0|[1-9]\d{0,2})$/.test(prefixText)) return undefined;
   const prefix = prefixText === undefined ? bits : Number(prefixText);
   if (prefix > bits) return undefined;
   const value = version === 4 ? v4ToBigInt(addr) : v6ToBigInt(addr);
@@ -90,6 +90,7 @@ function contains(c: Cidr, version: 4 | 6, value: bigint): boolean {
 export function ipAllowed(ip: string, cidrs: readonly string[]): boolean {
   let version: 4 | 6;
   let value: bigint;
+  if (ip.includes('%')) return false;
   if (isIPv4(ip)) {
     version = 4;
     value = v4ToBigInt(ip);

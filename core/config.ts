@@ -51,7 +51,7 @@ export function resolveConfig(partial: Partial<Record<keyof KeygateConfig, unkno
   }
   const int = (name: keyof KeygateConfig, min: number, max: number): number => {
     const raw = partial[name] ?? DEFAULT_CONFIG[name];
-    const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    const n = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
       throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
     }

@@ -12,7 +12,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { LruCache } from './lru-cache';
-import type { Clock, DataKeyProvider } from './ports';
+import { type Clock, type DataKeyProvider, DependencyError } from './ports';
 
 export interface SealBinding {
   readonly keyId: string;
@@ -80,7 +80,13 @@ export class EnvelopeCipher {
     const cacheKey = `${binding.ownerId}\u0000${parts[1]}`;
     let dataKey = this.decryptKeys.get(cacheKey, nowMs);
     if (!dataKey) {
-      dataKey = Buffer.from(await this.provider.decryptDataKey(encKey, EnvelopeCipher.context(binding.ownerId)));
+      try {
+        dataKey = Buffer.from(await this.provider.decryptDataKey(encKey, EnvelopeCipher.context(binding.ownerId)));
+      } catch (err) {
+        // An outage stays retryable; a key that will not unwrap (wrong owner, tampered) never will.
+        if (err instanceof DependencyError && err.retryable) throw err;
+        throw new SealedDataError('the data key of sealed data could not be unwrapped', { cause: err });
+      }
       this.decryptKeys.set(cacheKey, dataKey, nowMs + this.maxAgeMs);
     }
     try {

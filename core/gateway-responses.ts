@@ -126,6 +126,6 @@ export function renderGatewayTemplate(
   vars: { requestId: string; authorizer?: Readonly<Record<string, string>> },
 ): string {
   return template
-    .replace(/\$context\.requestId/g, escapeJson(vars.requestId))
+    .replace(/\$context\.requestId/g, () => escapeJson(vars.requestId))
     .replace(/\$context\.authorizer\.([A-Za-z0-9_]+)/g, (_m, name: string) => escapeJson(vars.authorizer?.[name] ?? ''));
 }

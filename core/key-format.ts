@@ -24,7 +24,7 @@ const START_RANDOM_CHARS = 4;
 const KEY_PATTERN = new RegExp(`^([a-z][a-z0-9]{0,15})_(live|test)_([0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}})$`);
 
 /** Loose pattern used to redact anything key-shaped from logs. */
-export const KEY_LIKE_PATTERN = /\b[a-z][a-z0-9]{0,15}_(?:live|test)_[0-9A-Za-z]{20,}/g;
+export const KEY_LIKE_PATTERN = /[a-z][a-z0-9]{0,15}_(?:live|test)_[0-9A-Za-z]{20,}/g;
 
 export function base62(value: bigint, width: number): string {
   let out = '';

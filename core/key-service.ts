@@ -47,15 +47,21 @@ export class KeyService {
     this.knownScopes = new Set(allScopes({ ...deps.config } as KeygateConfig).map((s) => s.name));
   }
 
-  private checkGrantable(caller: Caller, scopes: readonly string[], field = 'scopes'): void {
+  /** Scopes being granted must exist in this deployment and, for a non-admin, be held by the caller. */
+  private checkGrantable(caller: Caller, scopes: readonly string[]): void {
     const unknown = scopes.filter((s) => !this.knownScopes.has(s));
     if (unknown.length > 0) {
-      throw new ProblemError(400, 'unknown_scope', `${field}: not defined in this deployment: ${unknown.join(', ')} (see GET /v1/scopes).`);
+      throw new ProblemError(400, 'unknown_scope', `scopes: not defined in this deployment: ${unknown.join(', ')} (see GET /v1/scopes).`);
     }
+    this.checkHeld(caller, scopes, 'scopes');
+  }
+
+  /** A non-admin may only act on, or grant, scopes it holds itself. */
+  private checkHeld(caller: Caller, scopes: readonly string[], field: string): void {
     if (isAdmin(caller)) return;
     const notHeld = scopes.filter((s) => !caller.scopes.includes(s));
     if (notHeld.length > 0) {
-      throw new ProblemError(403, 'scope_not_grantable', `${field}: the calling key cannot grant scopes it does not hold: ${notHeld.join(', ')}.`);
+      throw new ProblemError(403, 'scope_not_grantable', `${field}: the calling key does not hold: ${notHeld.join(', ')}.`);
     }
   }
 
@@ -161,9 +167,12 @@ export class KeyService {
 
   async update(caller: Caller, id: string, patch: UpdateKeyInput): Promise<KeyView> {
     const current = await this.load(caller, id);
-    this.checkGrantable(caller, current.scopes, 'scopes (held by the key)');
+    this.checkHeld(caller, current.scopes, 'scopes (held by the key)');
     if (patch.scopes) this.checkGrantable(caller, patch.scopes);
     if (current.status === 'revoked') throw new ProblemError(409, 'key_revoked', 'A revoked key cannot be changed.');
+    if (current.replacedBy !== undefined && 'expiresAt' in patch) {
+      throw new ProblemError(409, 'key_rotated', 'A rotated key expires when its grace period ends; revoke it to end the grace period early.');
+    }
     const now = this.deps.clock.now();
     const next: Record<string, unknown> = { ...current, updatedAt: now.toISOString(), version: current.version + 1 };
     for (const [k, v] of Object.entries(patch)) next[k] = v === null ? undefined : v;
@@ -172,9 +181,10 @@ export class KeyService {
     return toView(record, now);
   }
 
-  /** Idempotent: revoking a revoked key returns it unchanged. */
+  /** Idempotent: revoking a revoked key returns it unchanged. A non-admin cannot revoke a key holding scopes it lacks (its own owner's admin key, say). */
   async revoke(caller: Caller, id: string): Promise<KeyView> {
     const current = await this.load(caller, id);
+    this.checkHeld(caller, current.scopes, 'scopes (held by the key)');
     const now = this.deps.clock.now();
     if (current.status === 'revoked') return toView(current, now);
     const record: KeyRecord = { ...current, status: 'revoked', revokedAt: now.toISOString(), updatedAt: now.toISOString(), version: current.version + 1 };
@@ -184,7 +194,7 @@ export class KeyService {
 
   async rotate(caller: Caller, id: string, input: RotateKeyInput): Promise<RotatedKey> {
     const old = await this.load(caller, id);
-    this.checkGrantable(caller, old.scopes, 'scopes (held by the key)');
+    this.checkHeld(caller, old.scopes, 'scopes (held by the key)');
     const now = this.deps.clock.now();
     if (old.status === 'revoked') throw new ProblemError(409, 'key_revoked', 'A revoked key cannot be rotated.');
     if (old.expiresAt !== undefined && Date.parse(old.expiresAt) <= now.getTime()) {

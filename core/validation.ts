@@ -129,11 +129,19 @@ function scopes(c: Checker, field: string, v: unknown): string[] | undefined {
   return out;
 }
 
+/** Date.parse rolls impossible dates forward (30 February → 2 March); refuse them instead. */
+function isCalendarValid(v: string): boolean {
+  const [y, mo, d, h, mi, s] = [v.slice(0, 4), v.slice(5, 7), v.slice(8, 10), v.slice(11, 13), v.slice(14, 16), v.slice(17, 19)].map(Number) as number[];
+  if (mo! < 1 || mo! > 12 || d! < 1 || h! > 23 || mi! > 59 || (v[16] === ':' && s! > 59)) return false;
+  return d! <= new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
+}
+
 /** An ISO-8601 timestamp with a time zone, strictly in the future; returned normalised to UTC. */
 function futureDate(c: Checker, field: string, v: unknown, now: Date): string | undefined {
   if (typeof v !== 'string' || !ISO_8601.test(v) || Number.isNaN(Date.parse(v))) {
     return c.fail(field, 'must be an ISO-8601 date-time with a time zone, e.g. 2030-01-31T00:00:00Z');
   }
+  if (!isCalendarValid(v)) return c.fail(field, 'is not a real calendar date and time');
   const t = new Date(v);
   if (t.getTime() <= now.getTime()) return c.fail(field, 'must be in the future');
   if (t.getUTCFullYear() > 9999) return c.fail(field, 'is too far in the future');
@@ -263,7 +271,7 @@ export function parseUpdateKey(body: unknown, now: Date): UpdateKeyInput {
 }
 
 export function parseRotateKey(body: unknown): RotateKeyInput {
-  const b = body === undefined || body === null ? {} : requireObject(body, 'rotate key');
+  const b = body === undefined ? {} : requireObject(body, 'rotate key');
   const c = new Checker();
   rejectUnknown(c, b, ['gracePeriodSeconds']);
   const grace =

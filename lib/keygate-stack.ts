@@ -9,7 +9,9 @@ export type KeygateStackProps = StackProps;
 
 /**
  * One Keygate deployment: the key store, the authorizer and the management API.
- * Configuration comes from the `keygate:*` context in cdk.json (see core/config.ts).
+ * Configuration comes from the `keygate:*` context in cdk.json (see core/config.ts),
+ * plus one infrastructure-only setting, `keygate:webAclArn` (optional ARN of a regional
+ * WAFv2 web ACL to put in front of the API).
  */
 export class KeygateStack extends Stack {
   public readonly keyStore: KeyStore;
@@ -19,6 +21,10 @@ export class KeygateStack extends Stack {
   constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
     super(scope, id, props);
     const config = configFromContext((key) => this.node.tryGetContext(key));
+    const webAclArn: unknown = this.node.tryGetContext('keygate:webAclArn');
+    if (webAclArn !== undefined && (typeof webAclArn !== 'string' || !webAclArn.startsWith('arn:'))) {
+      throw new Error(`keygate:webAclArn must be a WAFv2 web ACL ARN (got ${JSON.stringify(webAclArn)})`);
+    }
 
     this.keyStore = new KeyStore(this, 'KeyStore');
 
@@ -33,6 +39,7 @@ export class KeygateStack extends Stack {
       recordKey: this.keyStore.recordKey,
       authorizer: this.keyAuthorizer.authorizer,
       config,
+      webAclArn,
     });
     this.keyStore.grantManage(this.managementApi);
 

@@ -205,7 +205,8 @@ export class DynamoKeyRepository implements KeyRepository {
     }
     const items: SealedKeyRecord[] = [];
     for (;;) {
-      const want = filter.limit - items.length;
+      // One more than needed, so a full last page is not followed by a cursor to an empty page.
+      const want = filter.limit - items.length + 1;
       let out;
       try {
         out = await this.doc.send(
@@ -216,11 +217,11 @@ export class DynamoKeyRepository implements KeyRepository {
       }
       const page = out.Items ?? [];
       for (let i = 0; i < page.length; i++) {
-        items.push(pick<SealedKeyRecord>(page[i]!, RECORD_FIELDS));
         if (items.length === filter.limit) {
-          const more = i < page.length - 1 || out.LastEvaluatedKey !== undefined;
-          return { items, ...(more ? { nextCursor: encodeCursor(items[items.length - 1]!.id) } : {}) };
+          // page[i] exists beyond the requested count: there is more.
+          return { items, nextCursor: encodeCursor(items[items.length - 1]!.id) };
         }
+        items.push(pick<SealedKeyRecord>(page[i]!, RECORD_FIELDS));
       }
       if (!out.LastEvaluatedKey) return { items };
       startKey = out.LastEvaluatedKey;

@@ -13,6 +13,7 @@ import { type Operation, routeFor } from '../../core/routes';
 import { hasScopes } from '../../core/scopes';
 import { parseCreateKey, parseListQuery, parseRotateKey, parseUpdateKey } from '../../core/validation';
 import type { Clock } from '../../core/ports';
+import { WWW_AUTHENTICATE } from '../../core/gateway-responses';
 import { json, problem, readJsonBody } from './http';
 
 export interface KeysAppDeps {
@@ -49,7 +50,11 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
       const created = await service.create(caller, parseCreateKey(readJsonBody(e), clock.now()));
       return json(201, { ...created.view, key: created.plaintext }, { Location: `/v1/keys/${created.view.id}` });
     },
-    listKeys: async (e, caller) => json(200, await service.list(caller, parseListQuery(e.queryStringParameters ?? {}))),
+    listKeys: async (e, caller) => {
+      // `api_key` carries the credential when query keys are enabled; it is not a filter.
+      const { api_key: _credential, ...query } = e.queryStringParameters ?? {};
+      return json(200, await service.list(caller, parseListQuery(query)));
+    },
     getKey: async (e, caller) => json(200, await service.get(caller, keyIdParam(e))),
     updateKey: async (e, caller) => {
       const id = keyIdParam(e);
@@ -97,7 +102,7 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
       const err = request.error;
       const requestId = request.event.requestContext?.requestId;
       if (err instanceof ProblemError) {
-        request.response = problem(err.toBody(requestId), err.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="keygate"' } : {});
+        request.response = problem(err.toBody(requestId), err.status === 401 ? { 'WWW-Authenticate': WWW_AUTHENTICATE } : {});
         deps.logger.log('info', 'request refused', { status: err.status, code: err.code, requestId });
         return;
       }

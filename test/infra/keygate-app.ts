@@ -2,7 +2,7 @@
  * Builds Keygate the way `cdk synth` does: same stack class, same cdk.json context
  * (feature flags and `keygate:*` settings), so the infra tests see the real template.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { KeygateStack } from '../../lib/keygate-stack';
@@ -27,12 +27,20 @@ export interface BuildOptions {
   readonly bundle?: boolean;
 }
 
+const built: App[] = [];
+
 export function buildKeygate(options: BuildOptions = {}): BuiltKeygate {
   const context: Record<string, unknown> = { ...cdkJson.context, ...options.context };
   if (options.bundle === false) context['aws:cdk:bundling-stacks'] = [];
   const app = new App({ context });
+  built.push(app);
   const stack = new KeygateStack(app, 'Keygate');
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** Deletes the temporary cloud assemblies (bundles included) the builds wrote; call from afterAll. */
+export function removeBuilds(): void {
+  for (const app of built.splice(0)) rmSync(app.outdir, { recursive: true, force: true });
 }
 
 /** `stack.resolve` for a token, e.g. `{ 'Fn::GetAtt': ['KeyStoreTable…', 'Arn'] }`, so tests never spell a hashed id. */

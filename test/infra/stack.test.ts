@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_TABLE } from '../../adapters/dynamodb/table-schema';
 import { configFromContext, configToEnv, INFRA_ENV } from '../../core/config';
 import { GATEWAY_RESPONSES } from '../../core/gateway-responses';
@@ -14,6 +16,7 @@ import {
   type BuiltKeygate,
   logicalIdOf,
   ref,
+  removeBuilds,
   resourcesOf,
   roleStatements,
   type Statement,
@@ -24,6 +27,7 @@ let k: BuiltKeygate;
 beforeAll(() => {
   k = buildKeygate();
 });
+afterAll(removeBuilds);
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
 const resources = (): Resources => k.template.toJSON().Resources as Resources;
@@ -363,6 +367,20 @@ describe('variants (no bundling)', () => {
     v.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ KEYGATE_KEY_PREFIX: 'acme', KEYGATE_ALLOW_QUERY_KEY: 'true' }) },
     });
+  });
+
+  it('puts the stage behind a WAF web ACL when keygate:webAclArn is set', () => {
+    const webAclArn = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/keygate/abc';
+    const v = buildKeygate({ bundle: false, context: { 'keygate:webAclArn': webAclArn } });
+    v.template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: webAclArn });
+    const association = Object.values(v.template.findResources('AWS::WAFv2::WebACLAssociation'))[0] as { Properties: { ResourceArn: unknown } };
+    expect(JSON.stringify(association.Properties.ResourceArn)).toContain(
+      JSON.stringify(ref(v.stack, v.stack.managementApi.api.deploymentStage.stageName)),
+    );
+    // With a web ACL there is nothing to acknowledge for AwsSolutions-APIG3.
+    expect(new AwsSolutionsChecks().validateScope(v.app).violations).toEqual([]);
+    const ackIds = v.stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).flatMap((m) => Object.keys(m.data as object)));
+    expect(ackIds.some((id) => id.includes('APIG3'))).toBe(false);
   });
 
   it('rejects an invalid keygate:* setting at synth time', () => {

@@ -1,0 +1,80 @@
+import { Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ROUTES } from '../../core/routes';
+import { buildKeygate, type BuiltKeygate, removeBuilds } from './keygate-app';
+
+interface Acknowledgement {
+  readonly path: string;
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** Every `Validations.of(x).acknowledge(...)` in the tree, read back from construct metadata. */
+function acknowledgements(root: IConstruct): Acknowledgement[] {
+  return root.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) =>
+        Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({
+          path: c.node.path,
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
+}
+
+let k: BuiltKeygate;
+beforeAll(() => {
+  k = buildKeygate();
+});
+afterAll(removeBuilds);
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged finding, errors or warnings', () => {
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(k.app);
+    expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+
+  it('gives every acknowledgement a specific reason', () => {
+    const acks = acknowledgements(k.app);
+    expect(acks.length).toBeGreaterThan(0);
+    for (const ack of acks) {
+      expect(ack.reason.trim().length, `${ack.id} on ${ack.path}`).toBeGreaterThanOrEqual(60);
+    }
+  });
+
+  it('acknowledges only the findings that were reviewed, on the constructs they concern', () => {
+    const acks = acknowledgements(k.app).map((a) => `${a.id} @ ${a.path.replace(/^Keygate\/ManagementApi\/Api\//, '')}`);
+    const methodPath = (method: string, path: string): string => `Default${path}/${method}`;
+    const expected = [
+      'AwsSolutions-APIG2 @ Resource',
+      'AwsSolutions-APIG3 @ DeploymentStage.prod',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs] @ CloudWatchRole',
+      ...ROUTES.map((r) => `AwsSolutions-COG4 @ ${methodPath(r.method, r.path)}`),
+      ...ROUTES.filter((r) => !r.authorized).map((r) => `AwsSolutions-APIG4 @ ${methodPath(r.method, r.path)}`),
+    ];
+    expect(acks.sort()).toEqual(expected.sort());
+  });
+
+  it('still finds those rules when the acknowledgements are removed (the check is live)', () => {
+    const acknowledge = vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => undefined);
+    try {
+      const bare = buildKeygate({ bundle: false });
+      const rules = new AwsSolutionsChecks().validateScope(bare.app).violations.map((v) => v.ruleName);
+      expect(rules.sort()).toEqual(
+        [
+          'AwsSolutions-APIG2',
+          'AwsSolutions-APIG3',
+          'AwsSolutions-APIG4',
+          'AwsSolutions-COG4',
+          'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        ].sort(),
+      );
+    } finally {
+      acknowledge.mockRestore();
+    }
+  });
+});
