@@ -3,6 +3,7 @@
  * `cdk.json` context (what an operator edits) and Lambda environment variables (what the
  * CDK stack hands each function and the local stack hands the handlers).
  */
+import type { RateLimit } from './records';
 import { mergeScopes, SCOPE_PATTERN, type ScopeDefinition } from './scopes';
 
 export interface KeygateConfig {
@@ -18,6 +19,10 @@ export interface KeygateConfig {
   readonly cacheMaxEntries: number;
   /** Accept the key from the `api_key` query parameter (off: URLs end up in logs and browser history). */
   readonly allowQueryKey: boolean;
+  /** Rate limit for keys without their own; null = none. */
+  readonly defaultRateLimit: RateLimit | null;
+  /** Share of a quota at which one `keygate.quota.warning` event is published per window. */
+  readonly quotaWarningThreshold: number;
 }
 
 export const DEFAULT_CONFIG: KeygateConfig = {
@@ -27,7 +32,17 @@ export const DEFAULT_CONFIG: KeygateConfig = {
   negativeCacheTtlSeconds: 2,
   cacheMaxEntries: 10_000,
   allowQueryKey: false,
+  defaultRateLimit: { limit: 1000, windowSeconds: 60 },
+  quotaWarningThreshold: 0.8,
 };
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -67,7 +82,29 @@ export function resolveConfig(partial: Partial<Record<keyof KeygateConfig, unkno
   if (!allowQueryKey && !(allowRaw === false || allowRaw === 'false' || allowRaw === '0' || allowRaw === '')) {
     throw new ConfigError(`allowQueryKey must be true or false (got ${JSON.stringify(allowRaw)})`);
   }
+  let defaultRateLimit: RateLimit | null = DEFAULT_CONFIG.defaultRateLimit;
+  if (partial.defaultRateLimit !== undefined) {
+    const d = partial.defaultRateLimit;
+    if (d === null || d === 'none') defaultRateLimit = null;
+    else {
+      const o = (typeof d === 'string' ? safeJson(d) : d) as { limit?: unknown; windowSeconds?: unknown } | null;
+      if (
+        !o || typeof o !== 'object' || !Number.isInteger(o.limit) || (o.limit as number) < 1 ||
+        !Number.isInteger(o.windowSeconds) || (o.windowSeconds as number) < 1 || (o.windowSeconds as number) > 3600
+      ) {
+        throw new ConfigError('defaultRateLimit must be null or {limit: integer >= 1, windowSeconds: 1..3600}');
+      }
+      defaultRateLimit = { limit: o.limit as number, windowSeconds: o.windowSeconds as number };
+    }
+  }
+  const thresholdRaw = partial.quotaWarningThreshold ?? DEFAULT_CONFIG.quotaWarningThreshold;
+  const quotaWarningThreshold = typeof thresholdRaw === 'string' ? Number(thresholdRaw) : thresholdRaw;
+  if (typeof quotaWarningThreshold !== 'number' || !(quotaWarningThreshold > 0 && quotaWarningThreshold <= 1)) {
+    throw new ConfigError(`quotaWarningThreshold must be a number in (0, 1] (got ${JSON.stringify(thresholdRaw)})`);
+  }
   return {
+    defaultRateLimit,
+    quotaWarningThreshold,
     keyPrefix,
     scopes: scopes as ScopeDefinition[],
     cacheTtlSeconds,
@@ -76,6 +113,13 @@ export function resolveConfig(partial: Partial<Record<keyof KeygateConfig, unkno
     allowQueryKey,
   };
 }
+
+/**
+ * The value of the one API key in the deployment's usage plan. The authorizer returns it as
+ * `usageIdentifierKey` for admitted requests. It is not a credential: with apiKeySource
+ * AUTHORIZER, API Gateway ignores any key a client sends and only takes the authorizer's.
+ */
+export const ADMITTED_USAGE_KEY = 'keygate-admitted-requests-usage-key-v1';
 
 /** `cdk.json` context keys, e.g. `"keygate:scopes": [...]`. */
 export const CONTEXT_PREFIX = 'keygate:';
@@ -96,6 +140,8 @@ const ENV_NAMES: Record<keyof KeygateConfig, string> = {
   negativeCacheTtlSeconds: 'KEYGATE_NEGATIVE_CACHE_TTL_SECONDS',
   cacheMaxEntries: 'KEYGATE_CACHE_MAX_ENTRIES',
   allowQueryKey: 'KEYGATE_ALLOW_QUERY_KEY',
+  defaultRateLimit: 'KEYGATE_DEFAULT_RATE_LIMIT',
+  quotaWarningThreshold: 'KEYGATE_QUOTA_WARNING_THRESHOLD',
 };
 
 export function configToEnv(config: KeygateConfig): Record<string, string> {
@@ -106,6 +152,8 @@ export function configToEnv(config: KeygateConfig): Record<string, string> {
     [ENV_NAMES.negativeCacheTtlSeconds]: String(config.negativeCacheTtlSeconds),
     [ENV_NAMES.cacheMaxEntries]: String(config.cacheMaxEntries),
     [ENV_NAMES.allowQueryKey]: String(config.allowQueryKey),
+    [ENV_NAMES.defaultRateLimit]: config.defaultRateLimit ? JSON.stringify(config.defaultRateLimit) : 'none',
+    [ENV_NAMES.quotaWarningThreshold]: String(config.quotaWarningThreshold),
   };
 }
 
@@ -135,6 +183,10 @@ export function allScopes(config: KeygateConfig): ScopeDefinition[] {
 /** Environment variables naming the infrastructure (set by the CDK stack and the local stack). */
 export const INFRA_ENV = {
   tableName: 'KEYGATE_TABLE_NAME',
+  counterTableName: 'KEYGATE_COUNTER_TABLE_NAME',
+  /** The usage-plan API key the authorizer returns for admitted requests (see docs/authorizer.md). */
+  admittedUsageKey: 'KEYGATE_ADMITTED_USAGE_KEY',
+  eventBusName: 'KEYGATE_EVENT_BUS_NAME',
   kmsKeyId: 'KEYGATE_KMS_KEY_ID',
   /** Local stack only: DynamoDB Local endpoint. */
   dynamoEndpoint: 'KEYGATE_DYNAMODB_ENDPOINT',

@@ -3,11 +3,13 @@
  * and any later verify endpoint. Outcomes are data; only the edge maps them to HTTP.
  */
 import { ipAllowed } from './cidr';
+import type { LimitResult } from './limits';
 import type { AuthzRecord } from './records';
 import { missingScopes } from './scopes';
 
 export type VerificationOutcome =
-  | { readonly code: 'VALID'; readonly key: AuthzRecord }
+  | { readonly code: 'VALID'; readonly key: AuthzRecord; readonly limits?: LimitResult }
+  | { readonly code: 'RATE_LIMITED' | 'QUOTA_EXCEEDED'; readonly keyId: string; readonly key: AuthzRecord; readonly limits: LimitResult }
   | { readonly code: 'MISSING' }
   | { readonly code: 'MALFORMED' }
   | { readonly code: 'NOT_FOUND' }
@@ -42,11 +44,14 @@ export function decide(input: DecisionInput): VerificationOutcome {
   return { code: 'VALID', key: r };
 }
 
-/** 401 = who are you?; 403 = you may not. */
-export function httpStatusFor(code: VerificationCode): 200 | 401 | 403 {
+/** 401 = who are you?; 403 = you may not; 429 = not now. */
+export function httpStatusFor(code: VerificationCode): 200 | 401 | 403 | 429 {
   switch (code) {
     case 'VALID':
       return 200;
+    case 'RATE_LIMITED':
+    case 'QUOTA_EXCEEDED':
+      return 429;
     case 'INSUFFICIENT_SCOPE':
     case 'IP_NOT_ALLOWED':
       return 403;

@@ -16,6 +16,7 @@ export type GatewayResponseType =
   | 'THROTTLED'
   | 'AUTHORIZER_FAILURE'
   | 'AUTHORIZER_CONFIGURATION_ERROR'
+  | 'INVALID_API_KEY'
   | 'DEFAULT_4XX'
   | 'DEFAULT_5XX';
 
@@ -24,6 +25,8 @@ export interface GatewayResponseDefinition {
   /** Status to answer with; absent = keep the status API Gateway chose (DEFAULT_4XX/5XX). */
   readonly statusCode?: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** Headers whose value is an authorizer context value: header name → context key. */
+  readonly contextHeaders?: Readonly<Record<string, string>>;
   /** Body template for `application/json` (rendered as application/problem+json). */
   readonly bodyTemplate: string;
 }
@@ -96,6 +99,27 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
     statusCode: 503,
     headers: { ...baseHeaders, 'Retry-After': '1' },
     bodyTemplate: problemTemplate(503, 'authorizer_unavailable', 'Service Unavailable', 'The key could not be checked right now; retry shortly.'),
+  },
+  {
+    // Rate limited or over quota. The authorizer admits the request's policy but returns a
+    // usage-plan key that is in no plan; API Gateway then answers INVALID_API_KEY, remapped
+    // here to 429 with the numbers from the authorizer context (docs/authorizer.md explains
+    // why this channel, and what to check on a deployment).
+    type: 'INVALID_API_KEY',
+    statusCode: 429,
+    headers: baseHeaders,
+    contextHeaders: {
+      'Retry-After': 'retryAfter',
+      'X-RateLimit-Limit': 'rateLimitLimit',
+      'X-RateLimit-Remaining': 'rateLimitRemaining',
+      'X-RateLimit-Reset': 'rateLimitReset',
+    },
+    bodyTemplate:
+      '{"type":"urn:keygate:problem:$context.authorizer.code","title":"Too Many Requests","status":429,' +
+      // Numbers are quoted so the body stays valid JSON even if a deployment renders the context empty.
+      '"code":"$context.authorizer.code","detail":"$context.authorizer.detail","limit":"$context.authorizer.rateLimitLimit",' +
+      '"remaining":"$context.authorizer.rateLimitRemaining","reset":"$context.authorizer.rateLimitReset",' +
+      '"retryAfter":"$context.authorizer.retryAfter","requestId":"$context.requestId"}',
   },
   {
     type: 'DEFAULT_4XX',

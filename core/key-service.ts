@@ -10,7 +10,8 @@ import { EnvelopeCipher } from './envelope';
 import { newKeyId } from './ids';
 import { generateKey, type KeyEnvironment } from './key-format';
 import { notFound, ProblemError } from './problem';
-import type { Clock, KeyRepository } from './ports';
+import { effectivePlan, type LimitStatus } from './limits';
+import type { Clock, CounterStore, KeyRepository } from './ports';
 import { type KeyRecord, type KeyView, type SealedFields, type SealedKeyRecord, toView } from './records';
 import { ADMIN_SCOPE } from './scopes';
 import type { CreateKeyInput, ListKeysQuery, RotateKeyInput, UpdateKeyInput } from './validation';
@@ -34,9 +35,21 @@ export interface RotatedKey extends CreatedKey {
 export interface KeyServiceDeps {
   readonly repo: KeyRepository;
   readonly cipher: EnvelopeCipher;
-  readonly config: Pick<KeygateConfig, 'keyPrefix' | 'scopes'>;
+  readonly config: Pick<KeygateConfig, 'keyPrefix' | 'scopes'> & Partial<Pick<KeygateConfig, 'defaultRateLimit'>>;
   readonly clock: Clock;
+  /** Needed for usage reports only. */
+  readonly counters?: CounterStore;
 }
+
+type UsageWindow = { limit: number; used: number; remaining: number; resetAt: string };
+export interface KeyUsage {
+  readonly keyId: string;
+  readonly rateLimit: (UsageWindow & { windowSeconds: number; windowStart: string }) | null;
+  readonly quota: { daily: UsageWindow | null; monthly: UsageWindow | null };
+}
+
+const iso = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString();
+const usageWindow = (s: LimitStatus): UsageWindow => ({ limit: s.limit, used: s.used, remaining: s.remaining, resetAt: iso(s.resetAt) });
 
 const isAdmin = (c: Caller): boolean => c.scopes.includes(ADMIN_SCOPE);
 
@@ -139,6 +152,19 @@ export class KeyService {
     const copy: Record<string, unknown> = { ...r };
     for (const k of Object.keys(copy)) if (copy[k] === undefined || copy[k] === null) delete copy[k];
     return copy as unknown as KeyRecord;
+  }
+
+  /** Live counters of a key's limits (the deployment default rate limit applies when it has none). */
+  async usage(caller: Caller, id: string): Promise<KeyUsage> {
+    const record = await this.load(caller, id);
+    if (!this.deps.counters) throw new Error('usage needs a counter store');
+    const plan = effectivePlan(record, this.deps.config.defaultRateLimit);
+    const r = await this.deps.counters.peek(record.id, plan, this.deps.clock.now());
+    return {
+      keyId: record.id,
+      rateLimit: r.rate ? { ...usageWindow(r.rate), windowSeconds: r.rate.windowSeconds, windowStart: iso(r.rate.windowStart) } : null,
+      quota: { daily: r.daily ? usageWindow(r.daily) : null, monthly: r.monthly ? usageWindow(r.monthly) : null },
+    };
   }
 
   async get(caller: Caller, id: string): Promise<KeyView> {

@@ -1,4 +1,5 @@
 /** What the domain needs from the outside world. Adapters (DynamoDB, KMS, local files) implement these. */
+import type { LimitPlan, LimitResult } from './limits';
 import type { AuthzRecord, KeyStatus, SealedKeyRecord } from './records';
 
 export interface ListPage<T> {
@@ -30,6 +31,14 @@ export interface KeyRepository {
   list(filter: ListKeysFilter): Promise<ListPage<SealedKeyRecord>>;
   /** Keys whose expiry falls in [from, to), for expiry notifications. */
   listExpiring(from: Date, to: Date): Promise<readonly SealedKeyRecord[]>;
+}
+
+/** Rate-limit and quota counters (DynamoDB atomic counters in every environment). */
+export interface CounterStore {
+  /** Counts one request against every limit of the plan, or against none if any would be exceeded. */
+  consume(keyId: string, plan: LimitPlan, now: Date): Promise<LimitResult>;
+  /** The current counts, without counting anything. */
+  peek(keyId: string, plan: LimitPlan, now: Date): Promise<LimitResult>;
 }
 
 /** Envelope-encryption key source: AWS KMS in the cloud, a local AES key locally. */

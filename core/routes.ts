@@ -17,6 +17,8 @@ export type Operation =
   | 'updateKey'
   | 'revokeKey'
   | 'rotateKey'
+  | 'keyUsage'
+  | 'verifyKey'
   | 'listScopes'
   | 'whoami'
   | 'echo';
@@ -45,6 +47,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'PATCH', path: '/v1/keys/{id}', operation: 'updateKey', target: 'keys', authorized: true, scopes: ['keys:write'], summary: 'Update a key.' },
   { method: 'DELETE', path: '/v1/keys/{id}', operation: 'revokeKey', target: 'keys', authorized: true, scopes: ['keys:write'], summary: 'Revoke a key at once (idempotent).' },
   { method: 'POST', path: '/v1/keys/{id}/rotate', operation: 'rotateKey', target: 'keys', authorized: true, scopes: ['keys:write'], summary: 'Rotate a key with a grace period.' },
+  { method: 'GET', path: '/v1/keys/{id}/usage', operation: 'keyUsage', target: 'keys', authorized: true, scopes: ['keys:read'], summary: 'Live rate-limit and quota usage of a key.' },
+  { method: 'POST', path: '/v1/verify', operation: 'verifyKey', target: 'keys', authorized: true, scopes: ['keys:verify'], summary: 'Verify a key for a backend not behind API Gateway; counts against its limits.' },
   { method: 'GET', path: '/v1/scopes', operation: 'listScopes', target: 'keys', authorized: true, scopes: [], summary: 'Scopes this deployment defines.' },
   { method: 'GET', path: '/v1/whoami', operation: 'whoami', target: 'keys', authorized: true, scopes: [], summary: 'The calling key.' },
   { method: 'GET', path: '/v1/echo', operation: 'echo', target: 'keys', authorized: true, scopes: ['echo:read'], summary: 'Sample protected route.' },

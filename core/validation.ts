@@ -306,3 +306,29 @@ export function parseListQuery(query: Readonly<Record<string, string | undefined
   c.done();
   return { ...(owner !== undefined ? { ownerId: owner } : {}), ...(status ? { status } : {}), limit: limit!, ...(cursor ? { cursor } : {}) };
 }
+
+export interface VerifyKeyInput {
+  readonly key: string;
+  readonly scopes: readonly string[];
+  readonly sourceIp?: string;
+}
+
+/** POST /v1/verify: the key to check, the scopes the caller's route needs, and optionally the client's IP. */
+export function parseVerifyKey(body: unknown): VerifyKeyInput {
+  const b = requireObject(body, 'verify key');
+  const c = new Checker();
+  rejectUnknown(c, b, ['key', 'scopes', 'sourceIp']);
+  let key: string | undefined;
+  if (b.key === undefined) c.fail('key', 'is required');
+  else if (typeof b.key !== 'string' || b.key.length === 0 || b.key.length > 256) c.fail('key', 'must be a string of 1-256 characters');
+  else key = b.key;
+  const sc = b.scopes === undefined ? [] : scopes(c, 'scopes', b.scopes);
+  let sourceIp: string | undefined;
+  if (b.sourceIp !== undefined) {
+    const n = typeof b.sourceIp === 'string' && !b.sourceIp.includes('/') ? normalizeCidr(b.sourceIp) : undefined;
+    if (n === undefined) c.fail('sourceIp', 'must be an IPv4 or IPv6 address');
+    else sourceIp = b.sourceIp as string;
+  }
+  c.done();
+  return { key: key!, scopes: sc!, ...(sourceIp ? { sourceIp } : {}) };
+}

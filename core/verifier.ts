@@ -1,6 +1,6 @@
 /**
  * Key verification with a per-container cache: extract → checksum → cache → one read by
- * hash → decide. Used by the authorizer (and by the local stack through the authorizer).
+ * hash → decide → (if valid) one conditional counter write for all of the key's limits. Used by the authorizer (and by the local stack through the authorizer).
  *
  * Cache semantics: a found record is trusted for `cacheTtlSeconds` (the maximum lag
  * before a revocation or change takes effect in this container); an unknown hash is
@@ -11,7 +11,8 @@ import type { KeygateConfig } from './config';
 import { decide, type VerificationOutcome } from './decision';
 import { hashKey, parseKey } from './key-format';
 import { LruCache } from './lru-cache';
-import type { Clock, KeyRepository } from './ports';
+import { effectivePlan, planIsEmpty } from './limits';
+import type { Clock, CounterStore, KeyRepository } from './ports';
 import type { AuthzRecord } from './records';
 
 export interface KeySources {
@@ -57,8 +58,11 @@ export class KeyVerifier {
 
   constructor(
     private readonly repo: Pick<KeyRepository, 'getAuthzByHash'>,
-    private readonly config: Pick<KeygateConfig, 'keyPrefix' | 'cacheTtlSeconds' | 'negativeCacheTtlSeconds' | 'cacheMaxEntries'>,
+    private readonly config: Pick<KeygateConfig, 'keyPrefix' | 'cacheTtlSeconds' | 'negativeCacheTtlSeconds' | 'cacheMaxEntries'> &
+      Partial<Pick<KeygateConfig, 'defaultRateLimit'>>,
     private readonly clock: Clock,
+    /** Absent = limits are not enforced (only where no counter table exists). */
+    private readonly counters?: CounterStore,
   ) {
     this.cache = new LruCache<CacheEntry>(config.cacheMaxEntries);
   }
@@ -76,6 +80,13 @@ export class KeyVerifier {
       const ttl = record ? this.config.cacheTtlSeconds : this.config.negativeCacheTtlSeconds;
       if (ttl > 0) this.cache.set(hash, entry, nowMs + ttl * 1000);
     }
-    return decide({ record: entry.record, now, requiredScopes: req.requiredScopes, sourceIp: req.sourceIp });
+    const outcome = decide({ record: entry.record, now, requiredScopes: req.requiredScopes, sourceIp: req.sourceIp });
+    // Limits come last: a request refused for any other reason never moves a counter.
+    if (outcome.code !== 'VALID' || !this.counters) return outcome;
+    const plan = effectivePlan(outcome.key, this.config.defaultRateLimit);
+    if (planIsEmpty(plan)) return outcome;
+    const limits = await this.counters.consume(outcome.key.keyId, plan, now);
+    if (limits.admitted) return { code: 'VALID', key: outcome.key, limits };
+    return { code: limits.blocking === 'rate' ? 'RATE_LIMITED' : 'QUOTA_EXCEEDED', keyId: outcome.key.keyId, key: outcome.key, limits };
   }
 }

@@ -59,6 +59,15 @@ export function handlerEntry(relativeToRepoRoot: string): string {
 export interface KeyAuthorizerProps {
   /** The key table; its name is handed to the function as `KEYGATE_TABLE_NAME`. */
   readonly table: dynamodb.ITable;
+  /** The counter table (`KEYGATE_COUNTER_TABLE_NAME`): rate limits and quotas. */
+  readonly counterTable: dynamodb.ITable;
+  /**
+   * The usage plan's API key value, returned as `usageIdentifierKey` for admitted requests
+   * (the API must use apiKeySource AUTHORIZER). Rate-limited requests get a key in no plan,
+   * which API Gateway answers with the INVALID_API_KEY gateway response (429).
+   * @default - no usage plan: rate-limited requests are denied with 403 (fail closed)
+   */
+  readonly admittedUsageKey?: string;
 
   /**
    * Deployment configuration, passed to the function as environment variables.
@@ -150,6 +159,8 @@ export class KeyAuthorizer extends Construct implements iam.IGrantable {
         ...LAMBDA_BASE_ENVIRONMENT,
         ...configToEnv(config),
         [INFRA_ENV.tableName]: props.table.tableName,
+        [INFRA_ENV.counterTableName]: props.counterTable.tableName,
+        ...(props.admittedUsageKey ? { [INFRA_ENV.admittedUsageKey]: props.admittedUsageKey } : {}),
         POWERTOOLS_SERVICE_NAME: 'keygate-authorizer',
       },
     });

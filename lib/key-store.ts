@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { KEY_TABLE, type TableSchema } from '../adapters/dynamodb/table-schema';
+import { COUNTER_TABLE, KEY_TABLE, type TableSchema } from '../adapters/dynamodb/table-schema';
 
 export interface KeyStoreProps {
   /**
@@ -47,6 +47,8 @@ export interface KeyStoreProps {
 export class KeyStore extends Construct {
   /** The key table (schema from KEY_TABLE). */
   public readonly table: dynamodb.Table;
+  /** Rate-limit and quota counters: one item per key (schema COUNTER_TABLE). */
+  public readonly counterTable: dynamodb.Table;
   /** Encrypts the table at rest (DynamoDB server-side encryption). */
   public readonly tableKey: kms.Key;
   /** Envelope-encrypts sensitive record attributes (GenerateDataKey / Decrypt from the keys Lambda). */
@@ -86,6 +88,18 @@ export class KeyStore extends Construct {
       removalPolicy,
     });
 
+    this.counterTable = new dynamodb.Table(this, 'CounterTable', {
+      partitionKey: { name: COUNTER_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: COUNTER_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.tableKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.deletionProtection ?? true,
+      timeToLiveAttribute: COUNTER_TABLE.timeToLiveAttribute,
+      removalPolicy,
+    });
+
     for (const index of this.schema.globalSecondaryIndexes) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.indexName,
@@ -101,6 +115,7 @@ export class KeyStore extends Construct {
    *
    * IAM actions:
    * - `dynamodb:GetItem` on the table (not its indexes; no Query, no Scan)
+   * - `dynamodb:UpdateItem` on the counter table (one conditional write per limited request)
    * - `kms:Decrypt` on the table key, only when DynamoDB calls KMS on the grantee's
    *   behalf (`kms:ViaService`); see {@link grantTableKeyViaDynamoDb}. The grantee
    *   cannot call KMS itself and gets nothing on `RecordKey`.
@@ -110,7 +125,9 @@ export class KeyStore extends Construct {
       grantee,
       actions: ['dynamodb:GetItem'],
       resourceArns: [this.table.tableArn],
-    }).combine(this.grantTableKeyViaDynamoDb(grantee));
+    })
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:UpdateItem'], resourceArns: [this.counterTable.tableArn] }))
+      .combine(this.grantTableKeyViaDynamoDb(grantee));
   }
 
   /**
@@ -122,6 +139,7 @@ export class KeyStore extends Construct {
    *   `dynamodb:ConditionCheckItem`, `dynamodb:Query` on the table. These item-level
    *   actions are also what authorizes `TransactWriteItems`, which has no action of its own.
    * - `dynamodb:Query` on each index named in the schema (explicit ARNs, no `index/*`)
+   * - `dynamodb:GetItem`, `dynamodb:UpdateItem` on the counter table (usage reports, POST /v1/verify)
    * - `kms:GenerateDataKey`, `kms:Decrypt` on `RecordKey`
    * - `kms:Decrypt` on the table key via DynamoDB only (see {@link grantTableKeyViaDynamoDb})
    */
@@ -150,7 +168,12 @@ export class KeyStore extends Construct {
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
       resourceArns: [this.recordKey.keyArn],
     });
-    return items.combine(indexes).combine(envelope).combine(this.grantTableKeyViaDynamoDb(grantee));
+    const counters = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      resourceArns: [this.counterTable.tableArn],
+    });
+    return items.combine(indexes).combine(counters).combine(envelope).combine(this.grantTableKeyViaDynamoDb(grantee));
   }
 
   /**

@@ -1,6 +1,6 @@
 import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { configFromContext } from '../core/config';
+import { ADMITTED_USAGE_KEY, configFromContext } from '../core/config';
 import { KeyAuthorizer } from './key-authorizer';
 import { KeyStore } from './key-store';
 import { ManagementApi } from './management-api';
@@ -30,13 +30,17 @@ export class KeygateStack extends Stack {
 
     this.keyAuthorizer = new KeyAuthorizer(this, 'KeyAuthorizer', {
       table: this.keyStore.table,
+      counterTable: this.keyStore.counterTable,
+      admittedUsageKey: ADMITTED_USAGE_KEY,
       config,
     });
     this.keyStore.grantVerify(this.keyAuthorizer);
 
     this.managementApi = new ManagementApi(this, 'ManagementApi', {
       table: this.keyStore.table,
+      counterTable: this.keyStore.counterTable,
       recordKey: this.keyStore.recordKey,
+      admittedUsageKey: ADMITTED_USAGE_KEY,
       authorizer: this.keyAuthorizer.authorizer,
       config,
       webAclArn,
@@ -50,6 +54,10 @@ export class KeygateStack extends Stack {
     new CfnOutput(this, 'KeyTableName', {
       description: 'DynamoDB table holding the key records',
       value: this.keyStore.table.tableName,
+    });
+    new CfnOutput(this, 'CounterTableName', {
+      description: 'DynamoDB table holding rate-limit and quota counters',
+      value: this.keyStore.counterTable.tableName,
     });
     new CfnOutput(this, 'RecordKeyArn', {
       description: 'KMS key used for envelope encryption of key records',

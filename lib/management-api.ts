@@ -7,7 +7,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { configToEnv, DEFAULT_CONFIG, INFRA_ENV, type KeygateConfig } from '../core/config';
+import { ADMITTED_USAGE_KEY, configToEnv, DEFAULT_CONFIG, INFRA_ENV, type KeygateConfig } from '../core/config';
 import { GATEWAY_RESPONSES, type GatewayResponseDefinition } from '../core/gateway-responses';
 import { ROUTES, type RouteDefinition } from '../core/routes';
 import { handlerEntry, LAMBDA_ARCHITECTURE, LAMBDA_BASE_ENVIRONMENT, LAMBDA_BUNDLING, LAMBDA_RUNTIME } from './key-authorizer';
@@ -34,6 +34,14 @@ export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
 export interface ManagementApiProps {
   /** The key table; its name is handed to the function as `KEYGATE_TABLE_NAME`. */
   readonly table: dynamodb.ITable;
+  /** The counter table (`KEYGATE_COUNTER_TABLE_NAME`): usage reports and POST /v1/verify. */
+  readonly counterTable: dynamodb.ITable;
+  /**
+   * Value of the one API key in the usage plan (apiKeySource AUTHORIZER); the authorizer
+   * returns it for admitted requests. See docs/authorizer.md.
+   * @default ADMITTED_USAGE_KEY (core/config.ts)
+   */
+  readonly admittedUsageKey?: string;
 
   /** Envelope-encryption key; its ARN is handed to the function as `KEYGATE_KMS_KEY_ID`. */
   readonly recordKey: kms.IKey;
@@ -201,6 +209,7 @@ export class ManagementApi extends Construct implements iam.IGrantable {
         ...LAMBDA_BASE_ENVIRONMENT,
         ...configToEnv(config),
         [INFRA_ENV.tableName]: props.table.tableName,
+        [INFRA_ENV.counterTableName]: props.counterTable.tableName,
         [INFRA_ENV.kmsKeyId]: props.recordKey.keyArn,
         POWERTOOLS_SERVICE_NAME: 'keygate-keys',
       },
@@ -214,6 +223,9 @@ export class ManagementApi extends Construct implements iam.IGrantable {
       description: 'Keygate management API',
       endpointTypes: [props.endpointType ?? apigateway.EndpointType.REGIONAL],
       cloudWatchRole: props.cloudWatchRole ?? true,
+      // The usage-plan key comes from the authorizer, never from the client: this is how a
+      // rate-limited request becomes a 429 (INVALID_API_KEY) while scope denials stay 403.
+      apiKeySourceType: apigateway.ApiKeySourceType.AUTHORIZER,
       deployOptions: {
         stageName,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
@@ -251,7 +263,7 @@ export class ManagementApi extends Construct implements iam.IGrantable {
       const method = resource.addMethod(route.method, integration, {
         operationName: route.operation,
         ...(route.authorized
-          ? { authorizer: props.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM }
+          ? { authorizer: props.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM, apiKeyRequired: true }
           : { authorizationType: apigateway.AuthorizationType.NONE }),
       });
       Validations.of(method).acknowledge({
@@ -267,11 +279,23 @@ export class ManagementApi extends Construct implements iam.IGrantable {
       }
     }
 
+    // One usage plan with one key and no throttle or quota of its own: it only marks
+    // requests the authorizer admitted. Keygate's own counters do the limiting.
+    const usageKey = this.api.addApiKey('AdmittedUsageKey', {
+      value: props.admittedUsageKey ?? ADMITTED_USAGE_KEY,
+      description: 'Keygate: returned by the authorizer for admitted requests; not a credential (apiKeySource AUTHORIZER)',
+    });
+    const usagePlan = this.api.addUsagePlan('UsagePlan', {
+      description: 'Keygate: admitted requests (limits are enforced by the authorizer)',
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+    usagePlan.addApiKey(usageKey);
+
     for (const response of props.gatewayResponses ?? GATEWAY_RESPONSES) {
       this.api.addGatewayResponse(`${pascalCase(response.type)}Response`, {
         type: apigateway.ResponseType.of(response.type),
         statusCode: response.statusCode === undefined ? undefined : String(response.statusCode),
-        responseHeaders: quoteHeaderValues(response.headers),
+        responseHeaders: { ...quoteHeaderValues(response.headers), ...contextHeaderValues(response.contextHeaders ?? {}) },
         templates: { 'application/json': response.bodyTemplate },
       });
     }
@@ -313,6 +337,11 @@ function pascalCase(type: string): string {
     .split('_')
     .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
     .join('');
+}
+
+/** Headers taken from the authorizer context: `context.authorizer.<key>`, unquoted. */
+function contextHeaderValues(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, key]) => [name, `context.authorizer.${key}`]));
 }
 
 /** API Gateway reads a header mapping value as an expression; a literal goes in single quotes. */

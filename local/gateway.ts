@@ -34,6 +34,11 @@ export interface LocalGatewayOptions {
   readonly stage?: string;
   /** API Gateway's payload limit (10 MB). */
   readonly maxBodyBytes?: number;
+  /**
+   * The usage plan's only API key (as the CDK stack configures it). When set, authorized
+   * methods require a usage key from the authorizer, and any other key gets INVALID_API_KEY.
+   */
+  readonly admittedUsageKey?: string;
 }
 
 const API_ID = 'local';
@@ -56,9 +61,13 @@ export class LocalGateway {
 
   renderGatewayResponse(type: GatewayResponseType, requestId: string, statusFallback: number, authorizer?: Record<string, string>): LocalResponse {
     const def = gatewayResponse(type);
+    const fromContext: Record<string, string> = {};
+    for (const [header, key] of Object.entries(def.contextHeaders ?? {})) {
+      if (authorizer?.[key] !== undefined) fromContext[header] = authorizer[key]!;
+    }
     return {
       status: def.statusCode ?? statusFallback,
-      headers: { ...def.headers, 'x-amzn-RequestId': requestId },
+      headers: { ...def.headers, ...fromContext, 'x-amzn-RequestId': requestId },
       body: renderGatewayTemplate(def.bodyTemplate, { requestId, ...(authorizer ? { authorizer } : {}) }),
     };
   }
@@ -142,6 +151,10 @@ export class LocalGateway {
           return st.Effect === effect && resources.some((r) => r === methodArn || r === '*');
         });
       if (allows('Deny') || !allows('Allow')) return this.renderGatewayResponse('ACCESS_DENIED', requestId, 403, context);
+      // apiKeySource AUTHORIZER + apiKeyRequired: the returned key must be one of the plan's.
+      if (this.options.admittedUsageKey !== undefined && result.usageIdentifierKey !== this.options.admittedUsageKey) {
+        return this.renderGatewayResponse('INVALID_API_KEY', requestId, 403, context);
+      }
       authorizerContext = { ...context, principalId: result.principalId };
     }
 

@@ -6,13 +6,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeygateConfig } from '../core/config';
+import { ADMITTED_USAGE_KEY, type KeygateConfig } from '../core/config';
 import { EnvelopeCipher } from '../core/envelope';
 import { KeyService } from '../core/key-service';
 import { type Clock, type Logger, systemClock } from '../core/ports';
 import { KeyVerifier } from '../core/verifier';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { createTable } from '../adapters/dynamodb/create-tables';
+import { DynamoCounterStore } from '../adapters/dynamodb/counter-store';
+import { COUNTER_TABLE } from '../adapters/dynamodb/table-schema';
 import { DynamoKeyRepository } from '../adapters/dynamodb/key-repository';
 import { JsonLogger } from '../adapters/json-logger';
 import { LocalDataKeyProvider } from '../adapters/local-data-key-provider';
@@ -23,6 +25,7 @@ import { LocalGateway } from './gateway';
 import { type LocalServerOptions, startLocalServer } from './server';
 
 export const LOCAL_TABLE_NAME = 'keygate-keys';
+export const counterTableFor = (tableName: string): string => `${tableName}-counters`;
 export const ADMIN_OWNER_ID = 'admin';
 
 export interface LocalStackOptions {
@@ -51,6 +54,7 @@ export interface LocalStack {
   readonly createdAdminKey?: string;
   readonly adminKeyPath: string;
   readonly repo: DynamoKeyRepository;
+  readonly counters: DynamoCounterStore;
   readonly service: KeyService;
   readonly gateway: LocalGateway;
   stop(): Promise<void>;
@@ -84,13 +88,18 @@ export function writeAdminKey(home: string, plaintext: string): string {
 export async function localServices(opts: { home: string; dynamoEndpoint: string; tableName: string; config: KeygateConfig; inMemoryMasterKey?: boolean; clock?: Clock }) {
   const client = new DynamoDBClient({ endpoint: opts.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await createTable(client, opts.tableName);
+  await createTable(client, counterTableFor(opts.tableName), COUNTER_TABLE);
   client.destroy();
   const doc = createDocumentClient({ endpoint: opts.dynamoEndpoint, maxAttempts: 2, requestTimeoutMs: 1000, connectionTimeoutMs: 500 });
   const repo = new DynamoKeyRepository(doc, opts.tableName);
+  const counters = new DynamoCounterStore(
+    createDocumentClient({ endpoint: opts.dynamoEndpoint, maxAttempts: 1, requestTimeoutMs: 2000, connectionTimeoutMs: 2000 }),
+    counterTableFor(opts.tableName),
+  );
   const clock = opts.clock ?? systemClock;
   const provider = opts.inMemoryMasterKey ? new LocalDataKeyProvider(randomBytes(32)) : LocalDataKeyProvider.fromHome(opts.home);
-  const service = new KeyService({ repo, cipher: new EnvelopeCipher(provider, clock), config: opts.config, clock });
-  return { doc, repo, service, clock };
+  const service = new KeyService({ repo, cipher: new EnvelopeCipher(provider, clock), config: opts.config, clock, counters });
+  return { doc, repo, counters, service, clock };
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -103,10 +112,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     (ddb = await startDynamoDbLocal(options.inMemory ? {} : { dataDir: join(home, 'dynamodb') })).endpoint;
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   try {
-    const { doc, repo, service, clock } = await localServices({ home, dynamoEndpoint, tableName, config: options.config, clock: options.clock });
-    const authorizer = createAuthorizer({ verifier: new KeyVerifier(repo, options.config, clock), config: options.config, logger });
-    const keys = createKeysHandler({ service, config: options.config, clock, logger });
-    const gateway = new LocalGateway({ authorizer, keys });
+    const { doc, repo, counters, service, clock } = await localServices({ home, dynamoEndpoint, tableName, config: options.config, clock: options.clock });
+    // The same usage-plan arrangement as the CDK stack, so rate-limited requests get the same 429.
+    const authorizer = createAuthorizer({
+      verifier: new KeyVerifier(repo, options.config, clock, counters),
+      config: options.config,
+      logger,
+      clock,
+      admittedUsageKey: ADMITTED_USAGE_KEY,
+    });
+    const keys = createKeysHandler({ service, verifier: new KeyVerifier(repo, options.config, clock, counters), config: options.config, clock, logger });
+    const gateway = new LocalGateway({ authorizer, keys, admittedUsageKey: ADMITTED_USAGE_KEY });
 
     let createdAdminKey: string | undefined;
     if (options.bootstrap !== false && !existsSync(adminKeyPath(home))) {
@@ -126,6 +142,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       adminKeyPath: adminKeyPath(home),
       ...(createdAdminKey ? { createdAdminKey } : {}),
       repo,
+      counters,
       service,
       gateway,
       async stop() {

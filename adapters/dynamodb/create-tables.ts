@@ -24,14 +24,14 @@ export async function createTable(client: DynamoDBClient, tableName: string, sch
           { AttributeName: schema.partitionKey, KeyType: 'HASH' },
           { AttributeName: schema.sortKey, KeyType: 'RANGE' },
         ],
-        GlobalSecondaryIndexes: schema.globalSecondaryIndexes.map((g) => ({
+        ...(schema.globalSecondaryIndexes.length > 0 ? { GlobalSecondaryIndexes: schema.globalSecondaryIndexes.map((g) => ({
           IndexName: g.indexName,
           KeySchema: [
             { AttributeName: g.partitionKey, KeyType: 'HASH' },
             { AttributeName: g.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
-        })),
+          Projection: { ProjectionType: 'ALL' as const },
+        })) } : {}),
       }),
     );
   } catch (err) {

@@ -17,6 +17,14 @@ export interface TableSchema {
   readonly globalSecondaryIndexes: readonly IndexSchema[];
 }
 
+/** Rate-limit and quota counters: one item per key, expired by TTL after the month it counts. */
+export const COUNTER_TABLE: TableSchema = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  timeToLiveAttribute: 'ttl',
+  globalSecondaryIndexes: [],
+};
+
 export const KEY_TABLE: TableSchema = {
   partitionKey: 'pk',
   sortKey: 'sk',

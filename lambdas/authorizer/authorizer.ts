@@ -5,12 +5,15 @@
  *   VALID                                  → Allow, context {keyId, ownerId, scopes, ...}
  *   MISSING/MALFORMED/NOT_FOUND/REVOKED/EXPIRED → throw 'Unauthorized' → 401 gateway response
  *   INSUFFICIENT_SCOPE/IP_NOT_ALLOWED      → Deny, context {code, detail} → 403 gateway response
+ *   RATE_LIMITED/QUOTA_EXCEEDED            → Allow with a usage key in no plan → INVALID_API_KEY → 429
+ *                                            (Deny, so 403, when no usage plan is configured: fail closed)
  *   store unreachable                      → throw (not 'Unauthorized') → 503 gateway response
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import type { KeygateConfig } from '../../core/config';
 import { denialDetail, type VerificationOutcome } from '../../core/decision';
-import type { Logger } from '../../core/ports';
+import { headlineStatus, type LimitResult, PROBLEM_CODE_FOR, retryAfterSeconds } from '../../core/limits';
+import { type Clock, type Logger, systemClock } from '../../core/ports';
 import { routeFor } from '../../core/routes';
 import { extractKey, type KeyVerifier } from '../../core/verifier';
 
@@ -18,22 +21,49 @@ export interface AuthorizerDeps {
   readonly verifier: KeyVerifier;
   readonly config: Pick<KeygateConfig, 'allowQueryKey'>;
   readonly logger: Logger;
+  /** The usage plan's API key returned for admitted requests; absent = no usage plan. */
+  readonly admittedUsageKey?: string;
+  readonly clock?: Clock;
 }
+
+/** Returned for rate-limited requests: a usage key that belongs to no usage plan. */
+export const OVER_LIMIT_USAGE_KEY = 'keygate-over-limit-no-usage-plan';
 
 /** The exact message API Gateway turns into a 401. */
 export const UNAUTHORIZED = 'Unauthorized';
 
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
-function policy(principalId: string, effect: 'Allow' | 'Deny', resource: string, context: Record<string, string>): APIGatewayAuthorizerResult {
+function policy(
+  principalId: string,
+  effect: 'Allow' | 'Deny',
+  resource: string,
+  context: Record<string, string | number>,
+  usageIdentifierKey?: string,
+): APIGatewayAuthorizerResult {
   return {
     principalId,
     policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }] },
     context,
+    ...(usageIdentifierKey ? { usageIdentifierKey } : {}),
   };
 }
 
+/** Flat context numbers for X-RateLimit-* (on success via the backend middleware, on 429 via the gateway response). */
+export function limitContext(limits: LimitResult | undefined, now: Date): Record<string, number> {
+  const s = limits ? headlineStatus(limits) : undefined;
+  if (!limits || !s) return {};
+  return { rateLimitLimit: s.limit, rateLimitRemaining: s.remaining, rateLimitReset: s.resetAt, retryAfter: retryAfterSeconds(limits, now) };
+}
+
+const LIMIT_DETAIL: Record<string, string> = {
+  rate_limited: 'The key’s rate limit is exhausted for this window.',
+  daily_quota_exceeded: 'The key’s daily quota is used up (UTC day).',
+  monthly_quota_exceeded: 'The key’s monthly quota is used up (UTC month).',
+};
+
 export function createAuthorizer(deps: AuthorizerDeps): AuthorizerHandler {
+  const clock = deps.clock ?? systemClock;
   return async (event) => {
     const route = routeFor(event.httpMethod, event.resource);
     if (!route) {
@@ -62,13 +92,29 @@ export function createAuthorizer(deps: AuthorizerDeps): AuthorizerHandler {
       case 'VALID': {
         const k = outcome.key;
         // Context values must be flat strings, numbers or booleans: lists travel space-separated.
-        return policy(k.keyId, 'Allow', event.methodArn, {
-          keyId: k.keyId,
-          ownerId: k.ownerId,
-          scopes: k.scopes.join(' '),
-          environment: k.environment,
-          expiresAt: k.expiresAt ?? '',
-        });
+        return policy(
+          k.keyId,
+          'Allow',
+          event.methodArn,
+          {
+            keyId: k.keyId,
+            ownerId: k.ownerId,
+            scopes: k.scopes.join(' '),
+            environment: k.environment,
+            expiresAt: k.expiresAt ?? '',
+            ...limitContext(outcome.limits, clock.now()),
+          },
+          deps.admittedUsageKey,
+        );
+      }
+      case 'RATE_LIMITED':
+      case 'QUOTA_EXCEEDED': {
+        const code = PROBLEM_CODE_FOR[outcome.limits.blocking ?? 'rate'];
+        const context = { code, detail: LIMIT_DETAIL[code]!, keyId: outcome.keyId, ...limitContext(outcome.limits, clock.now()) };
+        // Without a usage plan there is no 429 channel: refuse with a Deny (403) rather than admit.
+        return deps.admittedUsageKey
+          ? policy(outcome.keyId, 'Allow', event.methodArn, context, OVER_LIMIT_USAGE_KEY)
+          : policy(outcome.keyId, 'Deny', event.methodArn, context);
       }
       case 'INSUFFICIENT_SCOPE':
       case 'IP_NOT_ALLOWED':

@@ -11,13 +11,18 @@ import { ConflictError, DependencyError, InvalidCursorError, type Logger } from 
 import { problemBody, ProblemError } from '../../core/problem';
 import { type Operation, routeFor } from '../../core/routes';
 import { hasScopes } from '../../core/scopes';
-import { parseCreateKey, parseListQuery, parseRotateKey, parseUpdateKey } from '../../core/validation';
+import { parseCreateKey, parseListQuery, parseRotateKey, parseUpdateKey, parseVerifyKey } from '../../core/validation';
+import { extractKey, type KeyVerifier } from '../../core/verifier';
+import { headlineStatus } from '../../core/limits';
+import { rateLimitHeaders } from '../shared/rate-limit-headers';
 import type { Clock } from '../../core/ports';
 import { WWW_AUTHENTICATE } from '../../core/gateway-responses';
 import { json, problem, readJsonBody } from './http';
 
 export interface KeysAppDeps {
   readonly service: KeyService;
+  /** Serves POST /v1/verify with the same decision and counters as the authorizer. */
+  readonly verifier: KeyVerifier;
   readonly config: KeygateConfig;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -66,6 +71,29 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
       const rotated = await service.rotate(caller, id, parseRotateKey(readJsonBody(e)));
       return json(201, { ...rotated.view, key: rotated.plaintext, previous: rotated.previous }, { Location: `/v1/keys/${rotated.view.id}` });
     },
+    keyUsage: async (e, caller) => json(200, await service.usage(caller, keyIdParam(e))),
+    verifyKey: async (e) => {
+      const input = parseVerifyKey(readJsonBody(e));
+      const outcome = await deps.verifier.verify({
+        key: extractKey({ headers: { 'x-api-key': input.key } }, false),
+        requiredScopes: input.scopes,
+        sourceIp: input.sourceIp,
+      });
+      // Outcomes are data: a refused key is a 200 answer saying why, not an error of the call.
+      const code = outcome.code === 'MISSING' || outcome.code === 'MALFORMED' ? 'NOT_FOUND' : outcome.code;
+      const key = 'key' in outcome ? outcome.key : undefined;
+      const limits = 'limits' in outcome ? outcome.limits : undefined;
+      const headline = limits ? headlineStatus(limits) : undefined;
+      return json(200, {
+        valid: code === 'VALID',
+        code,
+        keyId: key?.keyId ?? ('keyId' in outcome ? outcome.keyId : null),
+        ownerId: key?.ownerId ?? null,
+        scopes: key ? [...key.scopes] : [],
+        expiresAt: key?.expiresAt ?? null,
+        rateLimit: headline ? { limit: headline.limit, remaining: headline.remaining, resetAt: new Date(headline.resetAt * 1000).toISOString() } : null,
+      });
+    },
     listScopes: async () => json(200, { items: scopes }),
     whoami: async (e, caller) => {
       const expiresAt = (e.requestContext.authorizer as Record<string, unknown> | null)?.expiresAt;
@@ -97,7 +125,7 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
     return response;
   };
 
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(base).use({
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(base).use(rateLimitHeaders()).use({
     onError: async (request) => {
       const err = request.error;
       const requestId = request.event.requestContext?.requestId;

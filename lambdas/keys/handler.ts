@@ -8,6 +8,8 @@ import { createDocumentClient } from '../../adapters/dynamodb/client';
 import { DynamoKeyRepository } from '../../adapters/dynamodb/key-repository';
 import { JsonLogger } from '../../adapters/json-logger';
 import { KmsDataKeyProvider } from '../../adapters/kms-data-key-provider';
+import { KeyVerifier } from '../../core/verifier';
+import { DynamoCounterStore } from '../../adapters/dynamodb/counter-store';
 import { createKeysHandler } from './app';
 
 function required(name: string): string {
@@ -17,11 +19,14 @@ function required(name: string): string {
 }
 
 const config = configFromEnv(process.env);
-const repo = new DynamoKeyRepository(createDocumentClient(), required(INFRA_ENV.tableName));
+const doc = createDocumentClient();
+const repo = new DynamoKeyRepository(doc, required(INFRA_ENV.tableName));
+const counters = new DynamoCounterStore(createDocumentClient({ maxAttempts: 1 }), required(INFRA_ENV.counterTableName));
 const cipher = new EnvelopeCipher(new KmsDataKeyProvider(new KMSClient({}), required(INFRA_ENV.kmsKeyId)), systemClock);
 
 export const handler = createKeysHandler({
-  service: new KeyService({ repo, cipher, config, clock: systemClock }),
+  service: new KeyService({ repo, cipher, config, clock: systemClock, counters }),
+  verifier: new KeyVerifier(repo, config, systemClock, counters),
   config,
   clock: systemClock,
   logger: new JsonLogger({ service: 'keygate-keys' }),

@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Validations } from 'aws-cdk-lib';
+import { type CfnElement, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_TABLE } from '../../adapters/dynamodb/table-schema';
-import { configFromContext, configToEnv, INFRA_ENV } from '../../core/config';
+import { ADMITTED_USAGE_KEY, configFromContext, configToEnv, INFRA_ENV } from '../../core/config';
 import { GATEWAY_RESPONSES } from '../../core/gateway-responses';
 import { ROUTES } from '../../core/routes';
 import { ACCESS_LOG_FIELDS } from '../../lib/management-api';
@@ -177,15 +177,18 @@ describe('IAM', () => {
   const viaDynamoDb = (s: Statement): boolean =>
     JSON.stringify(s.Condition?.StringEquals?.['kms:ViaService'] ?? '').includes('dynamodb.');
 
-  it('authorizer: dynamodb:GetItem on the table only; KMS only as DynamoDB decrypting the table key for it', () => {
+  it('authorizer: GetItem on the key table, UpdateItem on the counter table; KMS only as DynamoDB decrypting the table key for it', () => {
     const { statements, managedPolicyArns } = roleStatements(k.template, roleOf(k.stack.keyAuthorizer.handler));
     const table = ref(k.stack, k.stack.keyStore.table.tableArn);
+    const counterTable = ref(k.stack, k.stack.keyStore.counterTable.tableArn);
     const tableKey = ref(k.stack, k.stack.keyStore.tableKey.keyArn);
 
     expect(managedPolicyArns).toEqual([]);
     const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-    expect(dynamo.flatMap(actionsOf)).toEqual(['dynamodb:GetItem']);
-    expect(dynamo.flatMap(resourcesOf)).toEqual([table]);
+    expect(dynamo.map((s) => [actionsOf(s), resourcesOf(s)])).toEqual([
+      [['dynamodb:GetItem'], [table]],
+      [['dynamodb:UpdateItem'], [counterTable]],
+    ]);
 
     const kmsStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
     // No KMS call of its own: the only KMS permission is Decrypt on the table key, and
@@ -335,8 +338,8 @@ describe('stage logging', () => {
 });
 
 describe('outputs', () => {
-  it('publishes exactly ApiUrl, KeyTableName, RecordKeyArn and BootstrapCommand', () => {
-    expect(Object.keys(k.template.toJSON().Outputs).sort()).toEqual(['ApiUrl', 'BootstrapCommand', 'KeyTableName', 'RecordKeyArn']);
+  it('publishes exactly ApiUrl, KeyTableName, CounterTableName, RecordKeyArn and BootstrapCommand', () => {
+    expect(Object.keys(k.template.toJSON().Outputs).sort()).toEqual(['ApiUrl', 'BootstrapCommand', 'CounterTableName', 'KeyTableName', 'RecordKeyArn']);
     k.template.hasOutput('KeyTableName', { Value: ref(k.stack, k.stack.keyStore.table.tableName) });
     k.template.hasOutput('RecordKeyArn', { Value: ref(k.stack, k.stack.keyStore.recordKey.keyArn) });
     k.template.hasOutput('ApiUrl', { Value: ref(k.stack, k.stack.managementApi.api.url) });
@@ -385,5 +388,54 @@ describe('variants (no bundling)', () => {
 
   it('rejects an invalid keygate:* setting at synth time', () => {
     expect(() => buildKeygate({ bundle: false, context: { 'keygate:keyPrefix': 'Not Valid' } })).toThrow(/keyPrefix/);
+  });
+});
+
+describe('rate limiting wiring', () => {
+  it('takes the usage-plan key from the authorizer and requires it on every authorized method', () => {
+    k.template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
+    const methods = Object.values(k.template.findResources('AWS::ApiGateway::Method')) as { Properties: Record<string, unknown> }[];
+    const custom = methods.filter((m) => m.Properties.AuthorizationType === 'CUSTOM');
+    expect(custom.length).toBe(ROUTES.filter((r) => r.authorized).length);
+    for (const m of custom) expect(m.Properties.ApiKeyRequired).toBe(true);
+    for (const m of methods.filter((m) => m.Properties.AuthorizationType === 'NONE')) expect(m.Properties.ApiKeyRequired ?? false).toBe(false);
+  });
+
+  it('has one usage plan with the admitted key and no throttle or quota of its own', () => {
+    k.template.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
+    k.template.hasResourceProperties('AWS::ApiGateway::ApiKey', { Value: ADMITTED_USAGE_KEY });
+    const plan = Object.values(k.template.findResources('AWS::ApiGateway::UsagePlan'))[0] as { Properties: Record<string, unknown> };
+    expect(plan.Properties.Throttle).toBeUndefined();
+    expect(plan.Properties.Quota).toBeUndefined();
+    k.template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+  });
+
+  it('answers INVALID_API_KEY with 429 and maps Retry-After and X-RateLimit-* from the authorizer context', () => {
+    k.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'INVALID_API_KEY',
+      StatusCode: '429',
+      ResponseParameters: Match.objectLike({
+        'gatewayresponse.header.Retry-After': 'context.authorizer.retryAfter',
+        'gatewayresponse.header.X-RateLimit-Limit': 'context.authorizer.rateLimitLimit',
+        'gatewayresponse.header.X-RateLimit-Remaining': 'context.authorizer.rateLimitRemaining',
+        'gatewayresponse.header.X-RateLimit-Reset': 'context.authorizer.rateLimitReset',
+        'gatewayresponse.header.Content-Type': "'application/problem+json'",
+      }),
+    });
+  });
+
+  it('keeps counters in their own CMK-encrypted table with TTL and hands both functions its name', () => {
+    k.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    for (const fn of [k.stack.keyAuthorizer.handler, k.stack.managementApi.keysFunction]) {
+      const props = k.template.toJSON().Resources[k.stack.getLogicalId(fn.node.defaultChild as CfnElement)].Properties;
+      expect(props.Environment.Variables.KEYGATE_COUNTER_TABLE_NAME).toEqual(ref(k.stack, k.stack.keyStore.counterTable.tableName));
+    }
+    const authEnv = k.template.toJSON().Resources[k.stack.getLogicalId(k.stack.keyAuthorizer.handler.node.defaultChild as CfnElement)].Properties.Environment.Variables;
+    expect(authEnv.KEYGATE_ADMITTED_USAGE_KEY).toBe(ADMITTED_USAGE_KEY);
+    expect(JSON.parse(authEnv.KEYGATE_DEFAULT_RATE_LIMIT)).toEqual({ limit: 1000, windowSeconds: 60 });
   });
 });

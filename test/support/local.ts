@@ -42,6 +42,8 @@ export const testConfig = (overrides: Partial<Record<keyof KeygateConfig, unknow
     ],
     cacheTtlSeconds: 0,
     negativeCacheTtlSeconds: 0,
+    // Suites that test limits set them per key or pass their own default.
+    defaultRateLimit: null,
     ...overrides,
   });
 

@@ -19,6 +19,8 @@ describe('resolveConfig', () => {
       negativeCacheTtlSeconds: 2,
       cacheMaxEntries: 10_000,
       allowQueryKey: false,
+      defaultRateLimit: { limit: 1000, windowSeconds: 60 },
+      quotaWarningThreshold: 0.8,
     });
     expect(resolveConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -31,6 +33,8 @@ describe('resolveConfig', () => {
       negativeCacheTtlSeconds: 5,
       cacheMaxEntries: 50,
       allowQueryKey: true,
+      defaultRateLimit: { limit: 1000, windowSeconds: 60 },
+      quotaWarningThreshold: 0.8,
     });
     expect(c).toEqual({
       keyPrefix: 'acme1',
@@ -39,6 +43,8 @@ describe('resolveConfig', () => {
       negativeCacheTtlSeconds: 5,
       cacheMaxEntries: 50,
       allowQueryKey: true,
+      defaultRateLimit: { limit: 1000, windowSeconds: 60 },
+      quotaWarningThreshold: 0.8,
     });
   });
 
@@ -137,6 +143,8 @@ describe('configToEnv / configFromEnv', () => {
       KEYGATE_NEGATIVE_CACHE_TTL_SECONDS: '0',
       KEYGATE_CACHE_MAX_ENTRIES: '123',
       KEYGATE_ALLOW_QUERY_KEY: 'true',
+      KEYGATE_DEFAULT_RATE_LIMIT: JSON.stringify({ limit: 1000, windowSeconds: 60 }),
+      KEYGATE_QUOTA_WARNING_THRESHOLD: '0.8',
     });
     expect(configFromEnv(env)).toEqual(config);
   });
@@ -182,6 +190,8 @@ describe('configFromContext', () => {
       negativeCacheTtlSeconds: 2,
       cacheMaxEntries: 10_000,
       allowQueryKey: true,
+      defaultRateLimit: { limit: 1000, windowSeconds: 60 },
+      quotaWarningThreshold: 0.8,
     });
     expect(asked.sort()).toEqual(Object.keys(DEFAULT_CONFIG).map((k) => `keygate:${k}`).sort());
   });
@@ -199,7 +209,26 @@ describe('allScopes', () => {
   it('adds the built-in scopes, sorted by name, and built-ins win on a clash', () => {
     const c = resolveConfig({ scopes: [{ name: 'admin', description: 'hijacked' }, { name: 'zeta', description: 'z' }] });
     const scopes = allScopes(c);
-    expect(scopes.map((s) => s.name)).toEqual(['admin', 'keys:read', 'keys:write', 'zeta']);
+    expect(scopes.map((s) => s.name)).toEqual(['admin', 'keys:read', 'keys:verify', 'keys:write', 'zeta']);
     expect(scopes.find((s) => s.name === 'admin')!.description).not.toBe('hijacked');
+  });
+});
+
+describe('defaultRateLimit', () => {
+  it('accepts null, "none" and a JSON object from the environment', () => {
+    expect(resolveConfig({ defaultRateLimit: null }).defaultRateLimit).toBeNull();
+    expect(configFromEnv({ KEYGATE_DEFAULT_RATE_LIMIT: 'none' }).defaultRateLimit).toBeNull();
+    expect(configFromEnv({ KEYGATE_DEFAULT_RATE_LIMIT: '{"limit":5,"windowSeconds":10}' }).defaultRateLimit).toEqual({ limit: 5, windowSeconds: 10 });
+  });
+
+  it('rejects a default rate limit with a window over an hour or a zero limit', () => {
+    expect(() => resolveConfig({ defaultRateLimit: { limit: 5, windowSeconds: 3601 } })).toThrow(/defaultRateLimit/);
+    expect(() => resolveConfig({ defaultRateLimit: { limit: 0, windowSeconds: 60 } })).toThrow(/defaultRateLimit/);
+    expect(() => configFromEnv({ KEYGATE_DEFAULT_RATE_LIMIT: '{bad' })).toThrow(/defaultRateLimit/);
+  });
+
+  it('rejects a quota warning threshold outside (0, 1]', () => {
+    expect(() => resolveConfig({ quotaWarningThreshold: 0 })).toThrow(/quotaWarningThreshold/);
+    expect(() => resolveConfig({ quotaWarningThreshold: 1.5 })).toThrow(/quotaWarningThreshold/);
   });
 });

@@ -1,0 +1,166 @@
+/**
+ * Rate limits and quotas: fixed windows counted exactly.
+ *
+ *   rate     a window of `windowSeconds` aligned to the Unix epoch (1 s to 1 h)
+ *   daily    the UTC calendar day
+ *   monthly  the UTC calendar month
+ *
+ * All of a key's counters live in one item, so checking and moving every limit is one
+ * conditional write: a request is counted against all limits or none. Pure arithmetic here;
+ * the DynamoDB adapter (adapters/dynamodb/counter-store.ts) applies it. See docs/rate-limiting.md.
+ */
+import type { AuthzRecord, Quota, RateLimit } from './records';
+
+export type LimitName = 'rate' | 'daily' | 'monthly';
+
+/** The limits that apply to one request: the key's own, else the deployment default rate limit. */
+export interface LimitPlan {
+  readonly rateLimit?: RateLimit;
+  readonly quota?: Quota;
+}
+
+export function effectivePlan(key: Pick<AuthzRecord, 'rateLimit' | 'quota'>, defaultRateLimit?: RateLimit | null): LimitPlan {
+  const rateLimit = key.rateLimit ?? defaultRateLimit ?? undefined;
+  return { ...(rateLimit ? { rateLimit } : {}), ...(key.quota ? { quota: key.quota } : {}) };
+}
+
+export function planIsEmpty(plan: LimitPlan): boolean {
+  return !plan.rateLimit && plan.quota?.daily === undefined && plan.quota?.monthly === undefined;
+}
+
+/** The windows a moment falls in. Ids are what the counter item stores; resets are epoch seconds. */
+export interface Windows {
+  readonly rateStart: number;
+  readonly rateReset: number;
+  readonly day: string;
+  readonly dayReset: number;
+  readonly month: string;
+  readonly monthReset: number;
+}
+
+export function windowsAt(now: Date, windowSeconds = 1): Windows {
+  const sec = Math.floor(now.getTime() / 1000);
+  const rateStart = sec - (sec % windowSeconds);
+  const y = now.getUTCFullYear();
+  const m = now.getUTCMonth();
+  const d = now.getUTCDate();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return {
+    rateStart,
+    rateReset: rateStart + windowSeconds,
+    day: `${y}${pad(m + 1)}${pad(d)}`,
+    dayReset: Date.UTC(y, m, d + 1) / 1000,
+    month: `${y}${pad(m + 1)}`,
+    monthReset: Date.UTC(y, m + 1, 1) / 1000,
+  };
+}
+
+/** What the counter item holds (absent = never counted). */
+export interface CounterState {
+  /** rate window start (epoch s) and count; `ws` is the window length it was counted with */
+  readonly rw?: number;
+  readonly ws?: number;
+  readonly rc?: number;
+  readonly dw?: string;
+  readonly dc?: number;
+  readonly mw?: string;
+  readonly mc?: number;
+}
+
+export interface Counts {
+  readonly rate: number;
+  readonly daily: number;
+  readonly monthly: number;
+}
+
+/** Counts in the current windows: a counter from an earlier window counts as zero. */
+export function currentCounts(state: CounterState | undefined, w: Windows, plan: LimitPlan): Counts {
+  const s = state ?? {};
+  return {
+    rate: s.rw === w.rateStart && s.ws === plan.rateLimit?.windowSeconds ? (s.rc ?? 0) : 0,
+    daily: s.dw === w.day ? (s.dc ?? 0) : 0,
+    monthly: s.mw === w.month ? (s.mc ?? 0) : 0,
+  };
+}
+
+/** True when the state's windows are all current for the limits in the plan (the fast path applies). */
+export function windowsCurrent(state: CounterState | undefined, w: Windows, plan: LimitPlan): boolean {
+  if (!state) return false;
+  if (plan.rateLimit && (state.rw !== w.rateStart || state.ws !== plan.rateLimit.windowSeconds)) return false;
+  if (plan.quota?.daily !== undefined && state.dw !== w.day) return false;
+  if (plan.quota?.monthly !== undefined && state.mw !== w.month) return false;
+  return true;
+}
+
+/**
+ * The limit that blocks one more request, or undefined. Checked in order rate, daily,
+ * monthly; when several block, the one that resets last decides Retry-After (see blockingFor).
+ */
+export function blockingLimits(plan: LimitPlan, counts: Counts): LimitName[] {
+  const out: LimitName[] = [];
+  if (plan.rateLimit && counts.rate >= plan.rateLimit.limit) out.push('rate');
+  if (plan.quota?.daily !== undefined && counts.daily >= plan.quota.daily) out.push('daily');
+  if (plan.quota?.monthly !== undefined && counts.monthly >= plan.quota.monthly) out.push('monthly');
+  return out;
+}
+
+export interface LimitStatus {
+  readonly limit: number;
+  readonly used: number;
+  readonly remaining: number;
+  /** epoch seconds */
+  readonly resetAt: number;
+}
+
+export interface LimitResult {
+  readonly admitted: boolean;
+  /** The limit that refused the request (the latest-resetting one when several did). */
+  readonly blocking?: LimitName;
+  readonly rate?: LimitStatus & { readonly windowSeconds: number; readonly windowStart: number };
+  readonly daily?: LimitStatus;
+  readonly monthly?: LimitStatus;
+}
+
+/** Builds the result from the counts after the decision (incremented if admitted). */
+export function limitResult(plan: LimitPlan, counts: Counts, w: Windows, blocking: readonly LimitName[]): LimitResult {
+  const status = (limit: number, used: number, resetAt: number): LimitStatus => ({
+    limit,
+    used,
+    remaining: Math.max(0, limit - used),
+    resetAt,
+  });
+  const resets: Record<LimitName, number> = { rate: w.rateReset, daily: w.dayReset, monthly: w.monthReset };
+  const decisive = [...blocking].sort((a, b) => resets[b] - resets[a])[0];
+  return {
+    admitted: blocking.length === 0,
+    ...(decisive ? { blocking: decisive } : {}),
+    ...(plan.rateLimit
+      ? { rate: { ...status(plan.rateLimit.limit, counts.rate, w.rateReset), windowSeconds: plan.rateLimit.windowSeconds, windowStart: w.rateStart } }
+      : {}),
+    ...(plan.quota?.daily !== undefined ? { daily: status(plan.quota.daily, counts.daily, w.dayReset) } : {}),
+    ...(plan.quota?.monthly !== undefined ? { monthly: status(plan.quota.monthly, counts.monthly, w.monthReset) } : {}),
+  };
+}
+
+/** The numbers the 429 and the X-RateLimit-* headers carry: those of the blocking limit, else the tightest. */
+export function headlineStatus(r: LimitResult): LimitStatus | undefined {
+  if (r.blocking) return r[r.blocking];
+  const all = [r.rate, r.daily, r.monthly].filter((s): s is LimitStatus => s !== undefined);
+  return all.sort((a, b) => a.remaining - b.remaining || a.resetAt - b.resetAt)[0];
+}
+
+export function retryAfterSeconds(r: LimitResult, now: Date): number {
+  const s = headlineStatus(r);
+  return s ? Math.max(1, Math.ceil(s.resetAt - now.getTime() / 1000)) : 1;
+}
+
+export const PROBLEM_CODE_FOR: Record<LimitName, string> = {
+  rate: 'rate_limited',
+  daily: 'daily_quota_exceeded',
+  monthly: 'monthly_quota_exceeded',
+};
+
+/** The counter item expires (TTL) a while after the month it counts, so idle keys leave nothing behind. */
+export function counterTtl(w: Windows): number {
+  return w.monthReset + 35 * 86400;
+}

@@ -1,0 +1,146 @@
+/** 429 semantics, X-RateLimit-* headers, the usage and verify endpoints, through the local stack. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayResponse } from '../../core/gateway-responses';
+import { startTestStack, type TestStack } from '../support/local';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let nowMs = Date.parse('2032-07-01T10:00:05.000Z');
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack({ clock: { now: () => new Date(nowMs) } });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function create(body: Json): Promise<{ id: string; key: string }> {
+  const res = await stack.call('/v1/keys', { method: 'POST', key: stack.adminKey, body: JSON.stringify({ name: 'limited', scopes: ['echo:read'], ...body }) });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; key: string };
+}
+
+describe('rate limited requests', () => {
+  it('answers 429 with Retry-After, X-RateLimit-* and a problem body naming the limit, and counts nothing', async () => {
+    const k = await create({ rateLimit: { limit: 2, windowSeconds: 60 } });
+    const first = await stack.call('/v1/echo', { key: k.key });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-ratelimit-limit')).toBe('2');
+    expect(first.headers.get('x-ratelimit-remaining')).toBe('1');
+    expect(first.headers.get('x-ratelimit-reset')).toBe(String(Date.parse('2032-07-01T10:01:00.000Z') / 1000));
+    expect((await stack.call('/v1/echo', { key: k.key })).status).toBe(200);
+
+    const limited = await stack.call('/v1/echo', { key: k.key });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('content-type')).toBe('application/problem+json');
+    expect(limited.headers.get('retry-after')).toBe('55');
+    expect(limited.headers.get('x-ratelimit-limit')).toBe('2');
+    expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
+    const body = (await limited.json()) as Json;
+    expect(body).toMatchObject({ status: 429, code: 'rate_limited', limit: '2', remaining: '0', retryAfter: '55', type: 'urn:keygate:problem:rate_limited' });
+    // the same gateway response the CDK stack synthesizes
+    expect(gatewayResponse('INVALID_API_KEY').statusCode).toBe(429);
+
+    const usage = (await (await stack.call(`/v1/keys/${k.id}/usage`, { key: stack.adminKey })).json()) as Json;
+    expect(usage.rateLimit).toMatchObject({ limit: 2, used: 2, remaining: 0, windowSeconds: 60, windowStart: '2032-07-01T10:00:00.000Z', resetAt: '2032-07-01T10:01:00.000Z' });
+
+    nowMs += 60_000;
+    expect((await stack.call('/v1/echo', { key: k.key })).status).toBe(200);
+  });
+
+  it('names the daily quota when it is the limit that refuses', async () => {
+    const k = await create({ quota: { daily: 1, monthly: 10 } });
+    expect((await stack.call('/v1/echo', { key: k.key })).status).toBe(200);
+    const refused = await stack.call('/v1/echo', { key: k.key });
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as Json).code).toBe('daily_quota_exceeded');
+    const usage = (await (await stack.call(`/v1/keys/${k.id}/usage`, { key: stack.adminKey })).json()) as Json;
+    expect(usage.quota.daily).toMatchObject({ limit: 1, used: 1, remaining: 0 });
+    expect(usage.quota.monthly).toMatchObject({ limit: 10, used: 1, remaining: 9 });
+    expect(usage.rateLimit).toBeNull();
+  });
+
+  it('names the monthly quota when it is the limit that refuses', async () => {
+    const k = await create({ quota: { monthly: 1 } });
+    expect((await stack.call('/v1/echo', { key: k.key })).status).toBe(200);
+    const refused = await stack.call('/v1/echo', { key: k.key });
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as Json).code).toBe('monthly_quota_exceeded');
+  });
+
+  it('keeps a scope denial a 403 and an invalid key a 401 even when the key is rate limited', async () => {
+    const k = await create({ rateLimit: { limit: 1, windowSeconds: 3600 }, scopes: ['echo:read'] });
+    expect((await stack.call('/v1/echo', { key: k.key })).status).toBe(200);
+    expect((await stack.call('/v1/whoami', { key: k.key })).status).toBe(429);
+    expect((await stack.call('/v1/keys', { key: k.key })).status).toBe(403);
+    await stack.call(`/v1/keys/${k.id}`, { method: 'DELETE', key: stack.adminKey });
+    expect((await stack.call('/v1/echo', { key: k.key })).status).toBe(401);
+  });
+});
+
+describe('GET /v1/keys/{id}/usage', () => {
+  it('rejects another owner’s key as 404', async () => {
+    const other = await create({ ownerId: 'globex' });
+    const tenant = await create({ ownerId: 'acme', scopes: ['keys:read'] });
+    expect((await stack.call(`/v1/keys/${other.id}/usage`, { key: tenant.key })).status).toBe(404);
+  });
+});
+
+describe('POST /v1/verify', () => {
+  let verifier: string;
+  beforeAll(async () => {
+    verifier = (await create({ name: 'backend', scopes: ['keys:verify'] })).key;
+  });
+  const verify = async (body: Json) => {
+    const res = await stack.call('/v1/verify', { method: 'POST', key: verifier, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+
+  it('reports VALID with the key’s identity and counts against its limits like the authorizer', async () => {
+    const k = await create({ rateLimit: { limit: 2, windowSeconds: 3600 } });
+    const first = await verify({ key: k.key, scopes: ['echo:read'] });
+    expect(first).toMatchObject({ status: 200, body: { valid: true, code: 'VALID', keyId: k.id, ownerId: 'admin', scopes: ['echo:read'], expiresAt: null } });
+    expect(first.body.rateLimit).toMatchObject({ limit: 2, remaining: 1 });
+    expect((await stack.call('/v1/echo', { key: k.key })).status).toBe(200);
+    const third = await verify({ key: k.key });
+    expect(third.body).toMatchObject({ valid: false, code: 'RATE_LIMITED', keyId: k.id, rateLimit: { limit: 2, remaining: 0 } });
+  });
+
+  it.each([
+    ['NOT_FOUND', async () => 'kg_live_' + 'A'.repeat(49)],
+    ['REVOKED', async () => {
+      const k = await create({});
+      await stack.call(`/v1/keys/${k.id}`, { method: 'DELETE', key: stack.adminKey });
+      return k.key;
+    }],
+  ])('reports %s as data, not as an error', async (code, makeKey) => {
+    const r = await verify({ key: await makeKey() });
+    expect(r).toMatchObject({ status: 200, body: { valid: false, code } });
+  });
+
+  it('reports INSUFFICIENT_SCOPE, IP_NOT_ALLOWED and QUOTA_EXCEEDED', async () => {
+    const k = await create({ allowedIps: ['10.0.0.0/8'], quota: { daily: 1 } });
+    expect((await verify({ key: k.key, scopes: ['orders:write'], sourceIp: '10.1.2.3' })).body.code).toBe('INSUFFICIENT_SCOPE');
+    expect((await verify({ key: k.key, sourceIp: '192.0.2.1' })).body.code).toBe('IP_NOT_ALLOWED');
+    expect((await verify({ key: k.key, sourceIp: '10.1.2.3' })).body.code).toBe('VALID');
+    expect((await verify({ key: k.key, sourceIp: '10.1.2.3' })).body.code).toBe('QUOTA_EXCEEDED');
+  });
+
+  it('rejects a caller without keys:verify with 403', async () => {
+    const k = await create({});
+    const res = await stack.call('/v1/verify', { method: 'POST', key: k.key, body: JSON.stringify({ key: k.key }) });
+    expect(res.status).toBe(403);
+  });
+
+  it.each([
+    [{}, 'key'],
+    [{ key: 5 }, 'key'],
+    [{ key: 'x', extra: 1 }, 'extra'],
+    [{ key: 'x', sourceIp: '10.0.0.0/8' }, 'sourceIp'],
+    [{ key: 'x', scopes: 'echo:read' }, 'scopes'],
+  ])('rejects the bad body %j naming %s', async (body, field) => {
+    const r = await verify(body);
+    expect(r.status).toBe(400);
+    expect(r.body.errors.map((e: Json) => e.field)).toContain(field);
+  });
+});
