@@ -344,4 +344,22 @@ export class KeygateClient {
   whoami(): Promise<Whoami> {
     return this.request('whoami');
   }
+
+  keyUsage(id: string): Promise<KeyUsage> {
+    return this.request('keyUsage', { params: { id } });
+  }
+}
+
+export interface UsageWindow {
+  readonly limit: number;
+  readonly used: number;
+  readonly remaining: number;
+  readonly resetAt: string;
+}
+
+/** GET /v1/keys/{id}/usage */
+export interface KeyUsage {
+  readonly keyId: string;
+  readonly rateLimit: (UsageWindow & { readonly windowSeconds: number; readonly windowStart: string }) | null;
+  readonly quota: { readonly daily: UsageWindow | null; readonly monthly: UsageWindow | null };
 }

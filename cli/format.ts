@@ -2,7 +2,7 @@
  * Human-readable output for the `keygate` CLI: plain-text tables and key/value records.
  * Pure string builders; `--json` output bypasses this module entirely.
  */
-import type { ApiError, KeyView, Quota, RateLimit, ScopeList, Whoami } from './client';
+import type { ApiError, KeyUsage, KeyView, Quota, RateLimit, ScopeList, UsageWindow, Whoami } from './client';
 
 /** Shown for an absent value so columns never collapse. */
 const NONE = '-';
@@ -147,4 +147,19 @@ export function formatApiError(err: Pick<ApiError, 'status' | 'code' | 'detail' 
   else if (err.detail.startsWith(fields[0]!)) text = fields.join('; ');
   else text = `${err.detail} (${fields.join('; ')})`;
   return `${err.status} ${err.code}: ${text}`.replace(/\s+/g, ' ').trim();
+}
+
+/** `keygate usage`: one row per limit. */
+export function formatUsage(u: KeyUsage): string {
+  const rows: [string, UsageWindow | null, string][] = [
+    ['rate', u.rateLimit, u.rateLimit ? `per ${u.rateLimit.windowSeconds}s` : ''],
+    ['daily', u.quota.daily, 'UTC day'],
+    ['monthly', u.quota.monthly, 'UTC month'],
+  ];
+  const set = rows.filter((r): r is [string, UsageWindow, string] => r[1] !== null);
+  if (set.length === 0) return `${u.keyId}: no rate limit or quota applies`;
+  return renderTable(
+    ['limit', 'window', 'used', 'remaining', 'of', 'resets at'],
+    set.map(([name, w, window]) => [name, window, String(w.used), String(w.remaining), String(w.limit), w.resetAt]),
+  );
 }

@@ -34,8 +34,7 @@ import {
   formatScopeTable,
   formatSecret,
   formatWhoami,
-  renderPairs,
-} from './format';
+  renderPairs, formatUsage } from './format';
 
 export const DEFAULT_PORT = 3000;
 const DAY_MS = 86_400_000;
@@ -396,6 +395,7 @@ export interface BootstrapFlags {
   region?: string;
   owner?: string;
   name?: string;
+  keyPrefix?: string;
 }
 
 export type BootstrapPlan =
@@ -407,6 +407,7 @@ export type BootstrapPlan =
       readonly region?: string;
       readonly ownerId?: string;
       readonly name?: string;
+      readonly keyPrefix?: string;
     };
 
 /** Checks the flag combination and decides which bootstrap to run. */
@@ -423,6 +424,7 @@ export function planBootstrap(flags: BootstrapFlags, env: Env, cwd: string): Boo
       ...(flags.region !== undefined && { region: nonBlank('--region', flags.region) }),
       ...(flags.owner !== undefined && { ownerId: nonBlank('--owner', flags.owner) }),
       ...(flags.name !== undefined && { name: nonBlank('--name', flags.name) }),
+      ...(flags.keyPrefix !== undefined && { keyPrefix: nonBlank('--key-prefix', flags.keyPrefix) }),
     };
   }
   for (const [flag, value] of [
@@ -431,6 +433,7 @@ export function planBootstrap(flags: BootstrapFlags, env: Env, cwd: string): Boo
     ['--region', flags.region],
     ['--owner', flags.owner],
     ['--name', flags.name],
+    ['--key-prefix', flags.keyPrefix],
   ] as const) {
     if (value !== undefined) throw new UsageError(`${flag} needs --aws`);
   }
@@ -516,6 +519,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     .option('--region <region>', 'with --aws: AWS region (default from the AWS SDK environment)')
     .option('--owner <ownerId>', 'with --aws: owner of the admin key')
     .option('--name <name>', 'with --aws: name of the admin key')
+    .option('--key-prefix <prefix>', "with --aws: the deployment's key prefix (keygate:keyPrefix; default kg)")
     .action(async (flags: BootstrapFlags, cmd: Command) => {
       const plan = planBootstrap(flags, io.env, io.cwd);
       let result: { plaintext: string; keyId: string; path?: string };
@@ -531,6 +535,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
           region: plan.region,
           ownerId: plan.ownerId,
           name: plan.name,
+          keyPrefix: plan.keyPrefix,
         });
       }
       if (globals(cmd).json) {
@@ -646,6 +651,15 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
       const me = await client(cmd).whoami();
       if (globals(cmd).json) return json(me);
       out(formatWhoami(me));
+    });
+
+  program
+    .command('usage <id>')
+    .description('show live rate-limit and quota usage of a key')
+    .action(async (id: string, _flags: object, cmd: Command) => {
+      const usage = await client(cmd).keyUsage(parseKeyId(id));
+      if (globals(cmd).json) return json(usage);
+      out(formatUsage(usage));
     });
 
   program

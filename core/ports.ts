@@ -29,6 +29,8 @@ export interface KeyRepository {
   /** Atomically updates the old record (version check) and creates the new one. */
   rotate(updatedOld: SealedKeyRecord, created: SealedKeyRecord): Promise<void>;
   list(filter: ListKeysFilter): Promise<ListPage<SealedKeyRecord>>;
+  /** Sets lastUsedAt (only forward in time); a missing key is ignored. */
+  touchLastUsed(id: string, at: string): Promise<void>;
   /** Keys whose expiry falls in [from, to), for expiry notifications. */
   listExpiring(from: Date, to: Date): Promise<readonly SealedKeyRecord[]>;
 }
@@ -39,6 +41,11 @@ export interface CounterStore {
   consume(keyId: string, plan: LimitPlan, now: Date): Promise<LimitResult>;
   /** The current counts, without counting anything. */
   peek(keyId: string, plan: LimitPlan, now: Date): Promise<LimitResult>;
+}
+
+/** Domain events (EventBridge in AWS; a local file locally). */
+export interface EventSink {
+  publish(event: { readonly type: string; readonly [field: string]: unknown }): Promise<void>;
 }
 
 /** Envelope-encryption key source: AWS KMS in the cloud, a local AES key locally. */

@@ -12,7 +12,8 @@ import { decide, type VerificationOutcome } from './decision';
 import { hashKey, parseKey } from './key-format';
 import { LruCache } from './lru-cache';
 import { effectivePlan, planIsEmpty } from './limits';
-import type { Clock, CounterStore, KeyRepository } from './ports';
+import type { Clock, CounterStore, EventSink, KeyRepository, Logger } from './ports';
+import { type LastUsedTracker, publishInBackground, quotaWarnings } from './usage-signals';
 import type { AuthzRecord } from './records';
 
 export interface KeySources {
@@ -63,6 +64,8 @@ export class KeyVerifier {
     private readonly clock: Clock,
     /** Absent = limits are not enforced (only where no counter table exists). */
     private readonly counters?: CounterStore,
+    /** Off-critical-path effects of admitted requests. */
+    private readonly signals: { lastUsed?: LastUsedTracker; events?: EventSink; quotaWarningThreshold?: number; logger?: Logger } = {},
   ) {
     this.cache = new LruCache<CacheEntry>(config.cacheMaxEntries);
   }
@@ -82,11 +85,21 @@ export class KeyVerifier {
     }
     const outcome = decide({ record: entry.record, now, requiredScopes: req.requiredScopes, sourceIp: req.sourceIp });
     // Limits come last: a request refused for any other reason never moves a counter.
-    if (outcome.code !== 'VALID' || !this.counters) return outcome;
+    if (outcome.code !== 'VALID') return outcome;
     const plan = effectivePlan(outcome.key, this.config.defaultRateLimit);
-    if (planIsEmpty(plan)) return outcome;
+    if (!this.counters || planIsEmpty(plan)) {
+      this.signals.lastUsed?.note(outcome.key.keyId, now);
+      return outcome;
+    }
     const limits = await this.counters.consume(outcome.key.keyId, plan, now);
-    if (limits.admitted) return { code: 'VALID', key: outcome.key, limits };
+    if (limits.admitted) {
+      this.signals.lastUsed?.note(outcome.key.keyId, now);
+      if (this.signals.events && plan.quota) {
+        const warnings = quotaWarnings(outcome.key, plan, limits, this.signals.quotaWarningThreshold ?? 0.8, now);
+        publishInBackground(this.signals.events, warnings, this.signals.logger);
+      }
+      return { code: 'VALID', key: outcome.key, limits };
+    }
     return { code: limits.blocking === 'rate' ? 'RATE_LIMITED' : 'QUOTA_EXCEEDED', keyId: outcome.key.keyId, key: outcome.key, limits };
   }
 }

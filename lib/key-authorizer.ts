@@ -68,6 +68,11 @@ export interface KeyAuthorizerProps {
    * @default - no usage plan: rate-limited requests are denied with 403 (fail closed)
    */
   readonly admittedUsageKey?: string;
+  /**
+   * EventBridge bus for `keygate.quota.warning` events (`KEYGATE_EVENT_BUS_NAME`).
+   * @default - no quota warning events
+   */
+  readonly eventBusName?: string;
 
   /**
    * Deployment configuration, passed to the function as environment variables.
@@ -161,6 +166,7 @@ export class KeyAuthorizer extends Construct implements iam.IGrantable {
         [INFRA_ENV.tableName]: props.table.tableName,
         [INFRA_ENV.counterTableName]: props.counterTable.tableName,
         ...(props.admittedUsageKey ? { [INFRA_ENV.admittedUsageKey]: props.admittedUsageKey } : {}),
+        ...(props.eventBusName ? { [INFRA_ENV.eventBusName]: props.eventBusName } : {}),
         POWERTOOLS_SERVICE_NAME: 'keygate-authorizer',
       },
     });

@@ -116,6 +116,8 @@ export class KeyStore extends Construct {
    * IAM actions:
    * - `dynamodb:GetItem` on the table (not its indexes; no Query, no Scan)
    * - `dynamodb:UpdateItem` on the counter table (one conditional write per limited request)
+   * - `dynamodb:UpdateItem` on the key table restricted to the `lastUsedAt` attribute
+   *   (`dynamodb:Attributes`) with no returned values (`dynamodb:ReturnValues` NONE)
    * - `kms:Decrypt` on the table key, only when DynamoDB calls KMS on the grantee's
    *   behalf (`kms:ViaService`); see {@link grantTableKeyViaDynamoDb}. The grantee
    *   cannot call KMS itself and gets nothing on `RecordKey`.
@@ -127,6 +129,17 @@ export class KeyStore extends Construct {
       resourceArns: [this.table.tableArn],
     })
       .combine(iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:UpdateItem'], resourceArns: [this.counterTable.tableArn] }))
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['dynamodb:UpdateItem'],
+          resourceArns: [this.table.tableArn],
+          conditions: {
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': [this.schema.partitionKey, this.schema.sortKey, 'lastUsedAt'] },
+            StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+          },
+        }),
+      )
       .combine(this.grantTableKeyViaDynamoDb(grantee));
   }
 

@@ -4,6 +4,7 @@ import { ADMITTED_USAGE_KEY, configFromContext } from '../core/config';
 import { KeyAuthorizer } from './key-authorizer';
 import { KeyStore } from './key-store';
 import { ManagementApi } from './management-api';
+import { Notifications } from './notifications';
 
 export type KeygateStackProps = StackProps;
 
@@ -17,6 +18,7 @@ export class KeygateStack extends Stack {
   public readonly keyStore: KeyStore;
   public readonly keyAuthorizer: KeyAuthorizer;
   public readonly managementApi: ManagementApi;
+  public readonly notifications: Notifications;
 
   constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
     super(scope, id, props);
@@ -27,14 +29,17 @@ export class KeygateStack extends Stack {
     }
 
     this.keyStore = new KeyStore(this, 'KeyStore');
+    this.notifications = new Notifications(this, 'Notifications');
 
     this.keyAuthorizer = new KeyAuthorizer(this, 'KeyAuthorizer', {
       table: this.keyStore.table,
       counterTable: this.keyStore.counterTable,
       admittedUsageKey: ADMITTED_USAGE_KEY,
+      eventBusName: this.notifications.bus.eventBusName,
       config,
     });
     this.keyStore.grantVerify(this.keyAuthorizer);
+    this.notifications.grantPublish(this.keyAuthorizer);
 
     this.managementApi = new ManagementApi(this, 'ManagementApi', {
       table: this.keyStore.table,
@@ -42,10 +47,12 @@ export class KeygateStack extends Stack {
       recordKey: this.keyStore.recordKey,
       admittedUsageKey: ADMITTED_USAGE_KEY,
       authorizer: this.keyAuthorizer.authorizer,
+      eventBusName: this.notifications.bus.eventBusName,
       config,
       webAclArn,
     });
     this.keyStore.grantManage(this.managementApi);
+    this.notifications.grantPublish(this.managementApi);
 
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the Keygate API (stage included)',
@@ -58,6 +65,10 @@ export class KeygateStack extends Stack {
     new CfnOutput(this, 'CounterTableName', {
       description: 'DynamoDB table holding rate-limit and quota counters',
       value: this.keyStore.counterTable.tableName,
+    });
+    new CfnOutput(this, 'EventBusName', {
+      description: 'EventBridge bus for keygate.* events (source "keygate")',
+      value: this.notifications.bus.eventBusName,
     });
     new CfnOutput(this, 'RecordKeyArn', {
       description: 'KMS key used for envelope encryption of key records',
@@ -72,6 +83,8 @@ export class KeygateStack extends Stack {
         this.keyStore.recordKey.keyArn,
         ' --region ',
         Stack.of(this).region,
+        ' --key-prefix ',
+        config.keyPrefix,
       ]),
     });
   }

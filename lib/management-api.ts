@@ -42,6 +42,11 @@ export interface ManagementApiProps {
    * @default ADMITTED_USAGE_KEY (core/config.ts)
    */
   readonly admittedUsageKey?: string;
+  /**
+   * EventBridge bus for quota warnings raised by POST /v1/verify (`KEYGATE_EVENT_BUS_NAME`).
+   * @default - no quota warning events
+   */
+  readonly eventBusName?: string;
 
   /** Envelope-encryption key; its ARN is handed to the function as `KEYGATE_KMS_KEY_ID`. */
   readonly recordKey: kms.IKey;
@@ -211,6 +216,7 @@ export class ManagementApi extends Construct implements iam.IGrantable {
         [INFRA_ENV.tableName]: props.table.tableName,
         [INFRA_ENV.counterTableName]: props.counterTable.tableName,
         [INFRA_ENV.kmsKeyId]: props.recordKey.keyArn,
+        ...(props.eventBusName ? { [INFRA_ENV.eventBusName]: props.eventBusName } : {}),
         POWERTOOLS_SERVICE_NAME: 'keygate-keys',
       },
     });

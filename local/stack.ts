@@ -18,6 +18,8 @@ import { COUNTER_TABLE } from '../adapters/dynamodb/table-schema';
 import { DynamoKeyRepository } from '../adapters/dynamodb/key-repository';
 import { JsonLogger } from '../adapters/json-logger';
 import { LocalDataKeyProvider } from '../adapters/local-data-key-provider';
+import { FileEventSink } from '../adapters/file-event-sink';
+import { LastUsedTracker } from '../core/usage-signals';
 import { createAuthorizer } from '../lambdas/authorizer/authorizer';
 import { createKeysHandler } from '../lambdas/keys/app';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
@@ -114,14 +116,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     const { doc, repo, counters, service, clock } = await localServices({ home, dynamoEndpoint, tableName, config: options.config, clock: options.clock });
     // The same usage-plan arrangement as the CDK stack, so rate-limited requests get the same 429.
+    // EventBridge stand-in: events go to <home>/events.ndjson and the log.
+    const signals = () => ({
+      lastUsed: new LastUsedTracker(repo, logger),
+      events: new FileEventSink(join(home, 'events.ndjson'), logger),
+      quotaWarningThreshold: options.config.quotaWarningThreshold,
+      logger,
+    });
     const authorizer = createAuthorizer({
-      verifier: new KeyVerifier(repo, options.config, clock, counters),
+      verifier: new KeyVerifier(repo, options.config, clock, counters, signals()),
       config: options.config,
       logger,
       clock,
       admittedUsageKey: ADMITTED_USAGE_KEY,
     });
-    const keys = createKeysHandler({ service, verifier: new KeyVerifier(repo, options.config, clock, counters), config: options.config, clock, logger });
+    const keys = createKeysHandler({ service, verifier: new KeyVerifier(repo, options.config, clock, counters, signals()), config: options.config, clock, logger });
     const gateway = new LocalGateway({ authorizer, keys, admittedUsageKey: ADMITTED_USAGE_KEY });
 
     let createdAdminKey: string | undefined;

@@ -15,6 +15,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isKeyId } from '../../core/ids';
 import {
@@ -225,6 +226,23 @@ export class DynamoKeyRepository implements KeyRepository {
       }
       if (!out.LastEvaluatedKey) return { items };
       startKey = out.LastEvaluatedKey;
+    }
+  }
+
+  async touchLastUsed(id: string, at: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: keyPk(id), sk: KEY_SK },
+          UpdateExpression: 'SET lastUsedAt = :t',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :t)',
+          ExpressionAttributeValues: { ':t': at },
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) return;
+      throw dependencyError('UpdateItem', err);
     }
   }
 

@@ -6,6 +6,9 @@ import { createDocumentClient } from '../../adapters/dynamodb/client';
 import { DynamoCounterStore } from '../../adapters/dynamodb/counter-store';
 import { DynamoKeyRepository } from '../../adapters/dynamodb/key-repository';
 import { JsonLogger } from '../../adapters/json-logger';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LastUsedTracker } from '../../core/usage-signals';
+import { EventBridgeEventSink } from '../../adapters/eventbridge-event-sink';
 import { createAuthorizer } from './authorizer';
 
 function required(name: string): string {
@@ -19,13 +22,22 @@ const config = configFromEnv(process.env);
 const doc = createDocumentClient({ maxAttempts: 2, requestTimeoutMs: 1000, connectionTimeoutMs: 500 });
 const logger = new JsonLogger({ service: 'keygate-authorizer' });
 
+const repo = new DynamoKeyRepository(doc, required(INFRA_ENV.tableName));
+const busName = process.env[INFRA_ENV.eventBusName];
+
 export const handler = createAuthorizer({
   verifier: new KeyVerifier(
-    new DynamoKeyRepository(doc, required(INFRA_ENV.tableName)),
+    repo,
     config,
     systemClock,
     // No SDK retries for counter writes: they are not idempotent (see DynamoCounterStore).
     new DynamoCounterStore(createDocumentClient({ maxAttempts: 1, requestTimeoutMs: 1000, connectionTimeoutMs: 500 }), required(INFRA_ENV.counterTableName)),
+    {
+      lastUsed: new LastUsedTracker(repo, logger),
+      ...(busName ? { events: new EventBridgeEventSink(new EventBridgeClient({}), busName) } : {}),
+      quotaWarningThreshold: config.quotaWarningThreshold,
+      logger,
+    },
   ),
   config,
   logger,

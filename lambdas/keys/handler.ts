@@ -10,6 +10,9 @@ import { JsonLogger } from '../../adapters/json-logger';
 import { KmsDataKeyProvider } from '../../adapters/kms-data-key-provider';
 import { KeyVerifier } from '../../core/verifier';
 import { DynamoCounterStore } from '../../adapters/dynamodb/counter-store';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LastUsedTracker } from '../../core/usage-signals';
+import { EventBridgeEventSink } from '../../adapters/eventbridge-event-sink';
 import { createKeysHandler } from './app';
 
 function required(name: string): string {
@@ -19,6 +22,8 @@ function required(name: string): string {
 }
 
 const config = configFromEnv(process.env);
+const logger = new JsonLogger({ service: 'keygate-keys' });
+const busName = process.env[INFRA_ENV.eventBusName];
 const doc = createDocumentClient();
 const repo = new DynamoKeyRepository(doc, required(INFRA_ENV.tableName));
 const counters = new DynamoCounterStore(createDocumentClient({ maxAttempts: 1 }), required(INFRA_ENV.counterTableName));
@@ -26,8 +31,13 @@ const cipher = new EnvelopeCipher(new KmsDataKeyProvider(new KMSClient({}), requ
 
 export const handler = createKeysHandler({
   service: new KeyService({ repo, cipher, config, clock: systemClock, counters }),
-  verifier: new KeyVerifier(repo, config, systemClock, counters),
+  verifier: new KeyVerifier(repo, config, systemClock, counters, {
+    lastUsed: new LastUsedTracker(repo, logger),
+    ...(busName ? { events: new EventBridgeEventSink(new EventBridgeClient({}), busName) } : {}),
+    quotaWarningThreshold: config.quotaWarningThreshold,
+    logger,
+  }),
   config,
   clock: systemClock,
-  logger: new JsonLogger({ service: 'keygate-keys' }),
+  logger,
 });

@@ -1,4 +1,6 @@
 /** 429 semantics, X-RateLimit-* headers, the usage and verify endpoints, through the local stack. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayResponse } from '../../core/gateway-responses';
 import { startTestStack, type TestStack } from '../support/local';
@@ -142,5 +144,30 @@ describe('POST /v1/verify', () => {
     const r = await verify(body);
     expect(r.status).toBe(400);
     expect(r.body.errors.map((e: Json) => e.field)).toContain(field);
+  });
+});
+
+describe('usage signals', () => {
+  it('sets lastUsedAt after a key is used', async () => {
+    const k = await create({});
+    const before = (await (await stack.call(`/v1/keys/${k.id}`, { key: stack.adminKey })).json()) as Json;
+    expect(before.lastUsedAt).toBeUndefined();
+    expect((await stack.call('/v1/echo', { key: k.key })).status).toBe(200);
+    let after: Json = {};
+    for (let i = 0; i < 20 && !after.lastUsedAt; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      after = (await (await stack.call(`/v1/keys/${k.id}`, { key: stack.adminKey })).json()) as Json;
+    }
+    expect(after.lastUsedAt).toBe(new Date(nowMs).toISOString());
+  });
+
+  it('appends one keygate.quota.warning to events.ndjson when 80% of a daily quota is used', async () => {
+    const k = await create({ quota: { daily: 5 } });
+    for (let i = 0; i < 5; i++) expect((await stack.call('/v1/echo', { key: k.key })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 50));
+    const lines = readFileSync(join(stack.home, 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Json);
+    const mine = lines.filter((e) => e.keyId === k.id);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ type: 'keygate.quota.warning', quota: 'daily', limit: 5, used: 4 });
   });
 });

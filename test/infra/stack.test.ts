@@ -188,6 +188,16 @@ describe('IAM', () => {
     expect(dynamo.map((s) => [actionsOf(s), resourcesOf(s)])).toEqual([
       [['dynamodb:GetItem'], [table]],
       [['dynamodb:UpdateItem'], [counterTable]],
+      [['dynamodb:UpdateItem'], [table]],
+    ]);
+    // the key-table write is lastUsedAt only, returning nothing
+    expect(dynamo[2]!.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'lastUsedAt'] },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+    });
+    const eventStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('events:')));
+    expect(eventStatements.map((s) => [actionsOf(s), resourcesOf(s)])).toEqual([
+      [['events:PutEvents'], [ref(k.stack, k.stack.notifications.bus.eventBusArn)]],
     ]);
 
     const kmsStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
@@ -338,14 +348,14 @@ describe('stage logging', () => {
 });
 
 describe('outputs', () => {
-  it('publishes exactly ApiUrl, KeyTableName, CounterTableName, RecordKeyArn and BootstrapCommand', () => {
-    expect(Object.keys(k.template.toJSON().Outputs).sort()).toEqual(['ApiUrl', 'BootstrapCommand', 'CounterTableName', 'KeyTableName', 'RecordKeyArn']);
+  it('publishes exactly ApiUrl, KeyTableName, CounterTableName, EventBusName, RecordKeyArn and BootstrapCommand', () => {
+    expect(Object.keys(k.template.toJSON().Outputs).sort()).toEqual(['ApiUrl', 'BootstrapCommand', 'CounterTableName', 'EventBusName', 'KeyTableName', 'RecordKeyArn']);
     k.template.hasOutput('KeyTableName', { Value: ref(k.stack, k.stack.keyStore.table.tableName) });
     k.template.hasOutput('RecordKeyArn', { Value: ref(k.stack, k.stack.keyStore.recordKey.keyArn) });
     k.template.hasOutput('ApiUrl', { Value: ref(k.stack, k.stack.managementApi.api.url) });
   });
 
-  it('BootstrapCommand names the table, the record key and the region', () => {
+  it('BootstrapCommand names the table, the record key, the region and the key prefix', () => {
     k.template.hasOutput('BootstrapCommand', {
       Value: {
         'Fn::Join': [
@@ -357,6 +367,7 @@ describe('outputs', () => {
             ref(k.stack, k.stack.keyStore.recordKey.keyArn),
             ' --region ',
             { Ref: 'AWS::Region' },
+            ' --key-prefix kg',
           ],
         ],
       },

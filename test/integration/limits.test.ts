@@ -16,6 +16,7 @@ import { generateKey } from '../../core/key-format';
 import type { Clock } from '../../core/ports';
 import type { Quota, RateLimit, SealedKeyRecord } from '../../core/records';
 import { KeyVerifier } from '../../core/verifier';
+import type { EventSink } from '../../core/ports';
 import { dynamoEndpoint, testConfig, uniqueTableName } from '../support/local';
 
 const keyTable = uniqueTableName('limits-keys');
@@ -143,5 +144,26 @@ describe('windows', () => {
     const k = await makeKey({});
     expect((await verify(instance(), k.plaintext)).code).toBe('VALID');
     expect(await counterItem(k.id)).toEqual({});
+  });
+});
+
+describe('quota warnings', () => {
+  it('publishes exactly one warning per key per window from 120 concurrent requests over 4 instances', async () => {
+    const published: { type: string; [k: string]: unknown }[] = [];
+    const sink: EventSink = { publish: async (e) => void published.push(e) };
+    const k = await makeKey({ quota: { daily: 50 } });
+    const instances = Array.from({ length: 4 }, () => {
+      const doc = createDocumentClient({ endpoint: dynamoEndpoint(), maxAttempts: 1, requestTimeoutMs: 20_000, connectionTimeoutMs: 20_000 });
+      docs.push(doc);
+      return new KeyVerifier(new DynamoKeyRepository(doc, keyTable), testConfig({ cacheTtlSeconds: 60 }), clock, new DynamoCounterStore(doc, counterTable), {
+        events: sink,
+        quotaWarningThreshold: 0.8,
+      });
+    });
+    const outcomes = await Promise.all(Array.from({ length: 120 }, (_, i) => verify(instances[i % 4]!, k.plaintext)));
+    expect(outcomes.filter((o) => o.code === 'VALID')).toHaveLength(50);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({ type: 'keygate.quota.warning', keyId: k.id, quota: 'daily', limit: 50, used: 40 });
   });
 });

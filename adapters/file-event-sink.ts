@@ -1,0 +1,15 @@
+/** Local stand-in for EventBridge: appends each event as one JSON line and logs it. */
+import { appendFile } from 'node:fs/promises';
+import type { EventSink, Logger } from '../core/ports';
+
+export class FileEventSink implements EventSink {
+  constructor(
+    private readonly path: string,
+    private readonly logger?: Logger,
+  ) {}
+
+  async publish(event: { readonly type: string; readonly [field: string]: unknown }): Promise<void> {
+    this.logger?.log('info', 'event', { ...event });
+    await appendFile(this.path, JSON.stringify(event) + '\n', { mode: 0o600 });
+  }
+}

@@ -1,0 +1,84 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+import { EventBridgeEventSink } from '../../adapters/eventbridge-event-sink';
+import { limitResult, windowsAt, type LimitPlan } from '../../core/limits';
+import { DependencyError } from '../../core/ports';
+import { LastUsedTracker, quotaWarnings } from '../../core/usage-signals';
+
+const now = new Date('2033-01-15T08:00:00.000Z');
+const w = windowsAt(now);
+const plan: LimitPlan = { quota: { daily: 10, monthly: 100 } };
+const at = (daily: number, monthly: number) => limitResult(plan, { rate: 0, daily, monthly }, w, []);
+const key = { keyId: 'key_X', ownerId: 'acme' };
+
+describe('quotaWarnings', () => {
+  it('fires exactly when the count reaches the threshold share, once per quota', () => {
+    expect(quotaWarnings(key, plan, at(7, 7), 0.8, now)).toEqual([]);
+    const fired = quotaWarnings(key, plan, at(8, 8), 0.8, now);
+    expect(fired).toEqual([
+      { type: 'keygate.quota.warning', keyId: 'key_X', ownerId: 'acme', quota: 'daily', limit: 10, used: 8, threshold: 0.8, resetsAt: '2033-01-16T00:00:00.000Z', time: now.toISOString() },
+    ]);
+    expect(quotaWarnings(key, plan, at(9, 9), 0.8, now)).toEqual([]);
+    expect(quotaWarnings(key, plan, at(9, 80), 0.8, now).map((e) => e.quota)).toEqual(['monthly']);
+  });
+
+  it('rounds the threshold count up and never below 1', () => {
+    expect(quotaWarnings(key, { quota: { daily: 3 } }, limitResult({ quota: { daily: 3 } }, { rate: 0, daily: 3, monthly: 0 }, w, []), 0.8, now)).toHaveLength(1);
+    expect(quotaWarnings(key, { quota: { daily: 1 } }, limitResult({ quota: { daily: 1 } }, { rate: 0, daily: 1, monthly: 0 }, w, []), 0.1, now)).toHaveLength(1);
+  });
+
+  it('raises nothing for a refused request', () => {
+    expect(quotaWarnings(key, plan, limitResult(plan, { rate: 0, daily: 8, monthly: 8 }, w, ['daily']), 0.8, now)).toEqual([]);
+  });
+});
+
+describe('LastUsedTracker', () => {
+  it('writes at most once per key per interval and never awaits the write', async () => {
+    const writes: [string, string][] = [];
+    let release!: () => void;
+    const pending = new Promise<void>((r) => (release = r));
+    const tracker = new LastUsedTracker({ touchLastUsed: async (id, t) => { writes.push([id, t]); await pending; } }, undefined, 60_000);
+    tracker.note('key_A', new Date(0)); // returns although the write has not finished
+    tracker.note('key_A', new Date(59_999));
+    tracker.note('key_B', new Date(1000));
+    tracker.note('key_A', new Date(60_000));
+    release();
+    expect(writes).toEqual([
+      ['key_A', new Date(0).toISOString()],
+      ['key_B', new Date(1000).toISOString()],
+      ['key_A', new Date(60_000).toISOString()],
+    ]);
+  });
+
+  it('logs a failed write instead of throwing', async () => {
+    const lines: string[] = [];
+    const tracker = new LastUsedTracker({ touchLastUsed: async () => { throw new Error('down'); } }, { log: (_l, m) => lines.push(m) });
+    expect(() => tracker.note('key_A', new Date(0))).not.toThrow();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(lines).toEqual(['lastUsedAt update failed']);
+  });
+});
+
+describe('EventBridgeEventSink', () => {
+  it('sends exactly one PutEvents entry with source keygate and the type as detail-type', async () => {
+    const eb = mockClient(EventBridgeClient);
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+    const [event] = quotaWarnings(key, plan, at(8, 8), 0.8, now);
+    await new EventBridgeEventSink(new EventBridgeClient({ region: 'us-east-1' }), 'keygate-bus').publish(event!);
+    const calls = eb.commandCalls(PutEventsCommand);
+    expect(calls).toHaveLength(1);
+    const { type: _type, ...detail } = event!;
+    expect(calls[0]!.args[0].input).toEqual({
+      Entries: [{ EventBusName: 'keygate-bus', Source: 'keygate', DetailType: 'keygate.quota.warning', Detail: JSON.stringify(detail) }],
+    });
+    eb.restore();
+  });
+
+  it('rejects a partially failed PutEvents as a DependencyError', async () => {
+    const eb = mockClient(EventBridgeClient);
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure' }] });
+    await expect(new EventBridgeEventSink(new EventBridgeClient({ region: 'us-east-1' }), 'b').publish({ type: 't' })).rejects.toBeInstanceOf(DependencyError);
+    eb.restore();
+  });
+});
