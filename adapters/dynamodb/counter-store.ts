@@ -25,15 +25,11 @@ import {
   windowsCurrent,
 } from '../../core/limits';
 import { type CounterStore, DependencyError } from '../../core/ports';
+import { dynamoDependencyError } from './errors';
 
 const MAX_ATTEMPTS = 8;
 const counterKey = (keyId: string) => ({ pk: `CTR#${keyId}`, sk: 'LIMITS' });
 
-function dependencyError(err: unknown): DependencyError {
-  const e = err as { name?: string; message?: string; $retryable?: unknown; $fault?: string };
-  const retryable = e.$retryable !== undefined || e.$fault === 'server' || /Throttl|Timeout|ECONN|socket|Abort/i.test(`${e.name} ${e.message}`);
-  return new DependencyError(`DynamoDB counter update failed: ${e.name ?? 'Error'}`, retryable, { cause: err });
-}
 
 /**
  * Give this store a client with `maxAttempts: 1`: a counter write is not idempotent, so an
@@ -53,7 +49,7 @@ export class DynamoCounterStore implements CounterStore {
     try {
       item = (await this.doc.send(new GetCommand({ TableName: this.tableName, Key: counterKey(keyId), ConsistentRead: true }))).Item as CounterState | undefined;
     } catch (err) {
-      throw dependencyError(err);
+      throw dynamoDependencyError('counter GetItem', err);
     }
     const counts = currentCounts(item, w, plan);
     return limitResult(plan, counts, w, []);
@@ -123,7 +119,7 @@ export class DynamoCounterStore implements CounterStore {
         const raw = (err as ConditionalCheckFailedException).Item;
         return { ok: false, old: raw ? (unmarshall(raw) as CounterState) : undefined };
       }
-      throw dependencyError(err);
+      throw dynamoDependencyError('counter UpdateItem', err);
     }
   }
 
@@ -186,7 +182,7 @@ export class DynamoCounterStore implements CounterStore {
       return out.Attributes as CounterState;
     } catch (err) {
       if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
-      throw dependencyError(err);
+      throw dynamoDependencyError('counter UpdateItem', err);
     }
   }
 }

@@ -8,7 +8,7 @@
  *                      consistent GetItem with no index and no KMS
  * Conditions make ids and hashes write-once and updates optimistic (version check).
  */
-import { TransactionCanceledException, type DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -20,13 +20,13 @@ import {
 import { isKeyId } from '../../core/ids';
 import {
   ConflictError,
-  DependencyError,
   InvalidCursorError,
   type KeyRepository,
   type ListKeysFilter,
   type ListPage,
 } from '../../core/ports';
 import { type AuthzRecord, authzProjection, type SealedKeyRecord } from '../../core/records';
+import { dynamoDependencyError } from './errors';
 
 const keyPk = (id: string): string => `KEY#${id}`;
 const hashPk = (hash: string): string => `HASH#${hash}`;
@@ -88,11 +88,6 @@ function isConditionFailure(err: unknown): boolean {
   return (err as { name?: string }).name === 'ConditionalCheckFailedException';
 }
 
-function dependencyError(op: string, err: unknown): DependencyError {
-  const e = err as Partial<DynamoDBServiceException> & { name?: string };
-  const retryable = e.$retryable !== undefined || e.$fault === 'server' || /Throttl|Timeout|ECONN|socket/i.test(`${e.name} ${e.message}`);
-  return new DependencyError(`DynamoDB ${op} failed: ${e.name ?? 'Error'}`, retryable, { cause: err });
-}
 
 export class DynamoKeyRepository implements KeyRepository {
   constructor(
@@ -113,7 +108,7 @@ export class DynamoKeyRepository implements KeyRepository {
         }),
       );
     } catch (err) {
-      throw dependencyError('GetItem', err);
+      throw dynamoDependencyError('GetItem', err);
     }
     return out.Item ? pick<AuthzRecord>(out.Item, AUTHZ_FIELDS) : undefined;
   }
@@ -123,7 +118,7 @@ export class DynamoKeyRepository implements KeyRepository {
     try {
       out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: keyPk(id), sk: KEY_SK }, ConsistentRead: true }));
     } catch (err) {
-      throw dependencyError('GetItem', err);
+      throw dynamoDependencyError('GetItem', err);
     }
     return out.Item ? pick<SealedKeyRecord>(out.Item, RECORD_FIELDS) : undefined;
   }
@@ -133,7 +128,7 @@ export class DynamoKeyRepository implements KeyRepository {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (err) {
       if (isConditionFailure(err)) throw new ConflictError(`${op}: a concurrent change or an existing item prevented the write`, { cause: err });
-      throw dependencyError('TransactWriteItems', err);
+      throw dynamoDependencyError('TransactWriteItems', err);
     }
   }
 
@@ -214,7 +209,7 @@ export class DynamoKeyRepository implements KeyRepository {
           new QueryCommand({ ...base, Limit: filter.status ? Math.max(want, 50) : want, ExclusiveStartKey: startKey }),
         );
       } catch (err) {
-        throw dependencyError('Query', err);
+        throw dynamoDependencyError('Query', err);
       }
       const page = out.Items ?? [];
       for (let i = 0; i < page.length; i++) {
@@ -242,7 +237,7 @@ export class DynamoKeyRepository implements KeyRepository {
       );
     } catch (err) {
       if (isConditionFailure(err)) return;
-      throw dependencyError('UpdateItem', err);
+      throw dynamoDependencyError('UpdateItem', err);
     }
   }
 
@@ -265,7 +260,7 @@ export class DynamoKeyRepository implements KeyRepository {
             }),
           );
         } catch (err) {
-          throw dependencyError('Query', err);
+          throw dynamoDependencyError('Query', err);
         }
         for (const item of page.Items ?? []) {
           const r = pick<SealedKeyRecord>(item, RECORD_FIELDS);
