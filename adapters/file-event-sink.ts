@@ -9,7 +9,8 @@ export class FileEventSink implements EventSink {
   ) {}
 
   async publish(event: { readonly type: string; readonly [field: string]: unknown }): Promise<void> {
-    this.logger?.log('info', 'event', { ...event });
+    // warn: the local stack logs at warn and above, and these are what a developer wants to see
+    this.logger?.log('warn', 'event', { ...event });
     await appendFile(this.path, JSON.stringify(event) + '\n', { mode: 0o600 });
   }
 }

@@ -89,10 +89,10 @@ export function resolveConfig(partial: Partial<Record<keyof KeygateConfig, unkno
     else {
       const o = (typeof d === 'string' ? safeJson(d) : d) as { limit?: unknown; windowSeconds?: unknown } | null;
       if (
-        !o || typeof o !== 'object' || !Number.isInteger(o.limit) || (o.limit as number) < 1 ||
+        !o || typeof o !== 'object' || !Number.isInteger(o.limit) || (o.limit as number) < 1 || (o.limit as number) > 1_000_000 ||
         !Number.isInteger(o.windowSeconds) || (o.windowSeconds as number) < 1 || (o.windowSeconds as number) > 3600
       ) {
-        throw new ConfigError('defaultRateLimit must be null or {limit: integer >= 1, windowSeconds: 1..3600}');
+        throw new ConfigError('defaultRateLimit must be null or {limit: 1..1000000, windowSeconds: 1..3600}');
       }
       defaultRateLimit = { limit: o.limit as number, windowSeconds: o.windowSeconds as number };
     }

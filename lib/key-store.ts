@@ -117,7 +117,8 @@ export class KeyStore extends Construct {
    * - `dynamodb:GetItem` on the table (not its indexes; no Query, no Scan)
    * - `dynamodb:UpdateItem` on the counter table (one conditional write per limited request)
    * - `dynamodb:UpdateItem` on the key table restricted to the `lastUsedAt` attribute
-   *   (`dynamodb:Attributes`) with no returned values (`dynamodb:ReturnValues` NONE)
+   *   (`dynamodb:Attributes`) of key-record items (`dynamodb:LeadingKeys` KEY#*) with no
+   *   returned values (`dynamodb:ReturnValues` NONE)
    * - `kms:Decrypt` on the table key, only when DynamoDB calls KMS on the grantee's
    *   behalf (`kms:ViaService`); see {@link grantTableKeyViaDynamoDb}. The grantee
    *   cannot call KMS itself and gets nothing on `RecordKey`.
@@ -136,6 +137,8 @@ export class KeyStore extends Construct {
           resourceArns: [this.table.tableArn],
           conditions: {
             'ForAllValues:StringEquals': { 'dynamodb:Attributes': [this.schema.partitionKey, this.schema.sortKey, 'lastUsedAt'] },
+            // only key-record items (KEY#<id>), never hash items or anything else
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*'] },
             StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
           },
         }),

@@ -24,6 +24,7 @@ export function localConfig(env: Readonly<Record<string, string | undefined>> = 
     cacheTtlSeconds: ttl,
     negativeCacheTtlSeconds: env.KEYGATE_NEGATIVE_CACHE_TTL_SECONDS ?? String(Math.min(base.negativeCacheTtlSeconds, Number(ttl) || 0)),
     ...(env.KEYGATE_ALLOW_QUERY_KEY !== undefined ? { allowQueryKey: env.KEYGATE_ALLOW_QUERY_KEY } : {}),
+    ...(env.KEYGATE_DEFAULT_RATE_LIMIT !== undefined ? { defaultRateLimit: env.KEYGATE_DEFAULT_RATE_LIMIT } : {}),
     ...overrides,
   });
 }

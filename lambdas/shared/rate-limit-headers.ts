@@ -3,7 +3,7 @@
  * numbers the authorizer put in its context onto successful responses as X-RateLimit-*.
  * (A REST proxy integration cannot map headers itself; the backend has to.)
  *
- *   import { rateLimitHeaders } from 'keygate/lambdas/shared/rate-limit-headers';
+ *   import { rateLimitHeaders } from './rate-limit-headers'; // copy or vendor this file: Keygate is not published as a package
  *   export const handler = middy(base).use(rateLimitHeaders());
  */
 import type { MiddlewareObj } from '@middy/core';
