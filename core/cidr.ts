@@ -86,6 +86,17 @@ function contains(c: Cidr, version: 4 | 6, value: bigint): boolean {
   return (value & mask) === c.network;
 }
 
+// Cached records keep their allowedIps array, so each list is parsed once per container, not per request.
+const parsedLists = new WeakMap<readonly string[], Cidr[]>();
+function parsedList(cidrs: readonly string[]): Cidr[] {
+  let parsed = parsedLists.get(cidrs);
+  if (!parsed) {
+    parsed = cidrs.map(parseCidr).filter((c): c is Cidr => c !== undefined);
+    parsedLists.set(cidrs, parsed);
+  }
+  return parsed;
+}
+
 /** True when `ip` falls in any of the CIDRs. IPv4-mapped IPv6 addresses also match IPv4 ranges. */
 export function ipAllowed(ip: string, cidrs: readonly string[]): boolean {
   let version: 4 | 6;
@@ -101,9 +112,7 @@ export function ipAllowed(ip: string, cidrs: readonly string[]): boolean {
     return false;
   }
   const mapped = version === 6 && value >> 32n === 0xffffn ? value & 0xffffffffn : undefined;
-  for (const text of cidrs) {
-    const c = parseCidr(text);
-    if (!c) continue;
+  for (const c of parsedList(cidrs)) {
     if (contains(c, version, value)) return true;
     if (mapped !== undefined && contains(c, 4, mapped)) return true;
   }

@@ -7,6 +7,7 @@
  * kinds of variable the local renderer substitutes. Header values are literal strings
  * (CDK wraps them in the single quotes API Gateway expects).
  */
+import { LIMITED_RESPONSE_HEADERS } from './limits';
 
 export type GatewayResponseType =
   | 'UNAUTHORIZED'
@@ -108,12 +109,7 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
     type: 'INVALID_API_KEY',
     statusCode: 429,
     headers: baseHeaders,
-    contextHeaders: {
-      'Retry-After': 'retryAfter',
-      'X-RateLimit-Limit': 'rateLimitLimit',
-      'X-RateLimit-Remaining': 'rateLimitRemaining',
-      'X-RateLimit-Reset': 'rateLimitReset',
-    },
+    contextHeaders: LIMITED_RESPONSE_HEADERS,
     bodyTemplate:
       '{"type":"urn:keygate:problem:$context.authorizer.code","title":"Too Many Requests","status":429,' +
       // Numbers are quoted so the body stays valid JSON even if a deployment renders the context empty.

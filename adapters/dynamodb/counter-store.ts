@@ -9,7 +9,7 @@
  *               over, and one more conditional write resets exactly that old state.
  * Conditions make it exact under any concurrency; a lost race just retries.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
@@ -25,7 +25,7 @@ import {
   windowsCurrent,
 } from '../../core/limits';
 import { type CounterStore, DependencyError } from '../../core/ports';
-import { dynamoDependencyError } from './errors';
+import { dynamoDependencyError, isConditionFailure } from './errors';
 
 const MAX_ATTEMPTS = 8;
 const counterKey = (keyId: string) => ({ pk: `CTR#${keyId}`, sk: 'LIMITS' });
@@ -115,7 +115,7 @@ export class DynamoCounterStore implements CounterStore {
       );
       return { ok: true, item: out.Attributes as CounterState };
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException || (err as { name?: string }).name === 'ConditionalCheckFailedException') {
+      if (isConditionFailure(err)) {
         const raw = (err as ConditionalCheckFailedException).Item;
         return { ok: false, old: raw ? (unmarshall(raw) as CounterState) : undefined };
       }
@@ -181,7 +181,7 @@ export class DynamoCounterStore implements CounterStore {
       );
       return out.Attributes as CounterState;
     } catch (err) {
-      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
+      if (isConditionFailure(err)) return undefined;
       throw dynamoDependencyError('counter UpdateItem', err);
     }
   }

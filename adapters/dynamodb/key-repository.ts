@@ -8,7 +8,6 @@
  *                      consistent GetItem with no index and no KMS
  * Conditions make ids and hashes write-once and updates optimistic (version check).
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -26,7 +25,7 @@ import {
   type ListPage,
 } from '../../core/ports';
 import { type AuthzRecord, authzProjection, type SealedKeyRecord } from '../../core/records';
-import { dynamoDependencyError } from './errors';
+import { dynamoDependencyError, isConditionFailure } from './errors';
 
 const keyPk = (id: string): string => `KEY#${id}`;
 const hashPk = (hash: string): string => `HASH#${hash}`;
@@ -81,12 +80,6 @@ function decodeCursor(cursor: string): string {
   return id;
 }
 
-function isConditionFailure(err: unknown): boolean {
-  if (err instanceof TransactionCanceledException) {
-    return (err.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
-  }
-  return (err as { name?: string }).name === 'ConditionalCheckFailedException';
-}
 
 
 export class DynamoKeyRepository implements KeyRepository {

@@ -12,7 +12,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import type { KeygateConfig } from '../../core/config';
 import { denialDetail, type VerificationOutcome } from '../../core/decision';
-import { headlineStatus, type LimitResult, PROBLEM_CODE_FOR, retryAfterSeconds } from '../../core/limits';
+import { PROBLEM_CODE_FOR, rateLimitContext } from '../../core/limits';
 import { type Clock, type Logger, systemClock } from '../../core/ports';
 import { routeFor } from '../../core/routes';
 import { extractKey, type KeyVerifier } from '../../core/verifier';
@@ -49,12 +49,6 @@ function policy(
   };
 }
 
-/** Flat context numbers for X-RateLimit-* (on success via the backend middleware, on 429 via the gateway response). */
-export function limitContext(limits: LimitResult | undefined, now: Date): Record<string, number> {
-  const s = limits ? headlineStatus(limits) : undefined;
-  if (!limits || !s) return {};
-  return { rateLimitLimit: s.limit, rateLimitRemaining: s.remaining, rateLimitReset: s.resetAt, retryAfter: retryAfterSeconds(limits, now) };
-}
 
 const LIMIT_DETAIL: Record<string, string> = {
   rate_limited: 'The key’s rate limit is exhausted for this window.',
@@ -102,7 +96,7 @@ export function createAuthorizer(deps: AuthorizerDeps): AuthorizerHandler {
             scopes: k.scopes.join(' '),
             environment: k.environment,
             expiresAt: k.expiresAt ?? '',
-            ...limitContext(outcome.limits, clock.now()),
+            ...rateLimitContext(outcome.limits, clock.now()),
           },
           deps.admittedUsageKey,
         );
@@ -110,7 +104,7 @@ export function createAuthorizer(deps: AuthorizerDeps): AuthorizerHandler {
       case 'RATE_LIMITED':
       case 'QUOTA_EXCEEDED': {
         const code = PROBLEM_CODE_FOR[outcome.limits.blocking ?? 'rate'];
-        const context = { code, detail: LIMIT_DETAIL[code]!, keyId: outcome.keyId, ...limitContext(outcome.limits, clock.now()) };
+        const context = { code, detail: LIMIT_DETAIL[code]!, keyId: outcome.keyId, ...rateLimitContext(outcome.limits, clock.now()) };
         // Without a usage plan there is no 429 channel: refuse with a Deny (403) rather than admit.
         return deps.admittedUsageKey
           ? policy(outcome.keyId, 'Allow', event.methodArn, context, OVER_LIMIT_USAGE_KEY)

@@ -8,12 +8,10 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { RATE_LIMIT_HEADERS } from '../../core/limits';
 
-export const RATE_LIMIT_HEADERS = {
-  'X-RateLimit-Limit': 'rateLimitLimit',
-  'X-RateLimit-Remaining': 'rateLimitRemaining',
-  'X-RateLimit-Reset': 'rateLimitReset',
-} as const;
+export { RATE_LIMIT_HEADERS };
+
 
 export function rateLimitHeaderValues(authorizer: Record<string, unknown> | null | undefined): Record<string, string> {
   const out: Record<string, string> = {};
