@@ -6,8 +6,11 @@
  *   monthly  the UTC calendar month
  *
  * All of a key's counters live in one item, so checking and moving every limit is one
- * conditional write: a request is counted against all limits or none. Pure arithmetic here;
- * the DynamoDB adapter (adapters/dynamodb/counter-store.ts) applies it. See docs/rate-limiting.md.
+ * conditional write: a request is counted against all limits or none. A counter item's
+ * windows only ever move forward (advanceWindows), so a request that reaches the store after a
+ * boundary it did not see is counted in the newer window. This file decides every write and
+ * reads its outcome (nextCounterStep); the DynamoDB adapter (adapters/dynamodb/counter-store.ts)
+ * only executes it. See docs/rate-limiting.md.
  */
 import type { AuthzRecord, Quota, RateLimit } from './records';
 
@@ -83,13 +86,92 @@ export function currentCounts(state: CounterState | undefined, w: Windows, plan:
   };
 }
 
-/** True when the state's windows are all current for the limits in the plan (the fast path applies). */
+/** True when the state's windows are all current for the limits in the plan (an increment can apply). */
 export function windowsCurrent(state: CounterState | undefined, w: Windows, plan: LimitPlan): boolean {
   if (!state) return false;
   if (plan.rateLimit && (state.rw !== w.rateStart || state.ws !== plan.rateLimit.windowSeconds)) return false;
   if (plan.quota?.daily !== undefined && state.dw !== w.day) return false;
   if (plan.quota?.monthly !== undefined && state.mw !== w.month) return false;
   return true;
+}
+
+/** Epoch seconds at the end of the UTC day `YYYYMMDD`. */
+function dayEnd(day: string): number {
+  return Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8)) + 1) / 1000;
+}
+
+/** Epoch seconds at the end of the UTC month `YYYYMM`. */
+function monthEnd(month: string): number {
+  return Date.UTC(Number(month.slice(0, 4)), Number(month.slice(4, 6)), 1) / 1000;
+}
+
+/**
+ * Windows never move backwards. A request whose clock was read before a boundary can reach the
+ * item after another request has already moved it to the next window; it is then counted in
+ * that newer window, never by resetting the item to its own, older one (which would give the
+ * old window a second allowance and the new window another). Window ids compare in time order:
+ * rate windows are epoch seconds, days `YYYYMMDD` and months `YYYYMM` compare as strings.
+ */
+export function advanceWindows(w: Windows, state: CounterState | undefined, plan: LimitPlan): Windows {
+  if (!state) return w;
+  let out = w;
+  if (plan.rateLimit && state.rw !== undefined && state.rw > out.rateStart) {
+    out = { ...out, rateStart: state.rw, rateReset: state.rw + plan.rateLimit.windowSeconds };
+  }
+  if (plan.quota?.daily !== undefined && state.dw !== undefined && state.dw > out.day) out = { ...out, day: state.dw, dayReset: dayEnd(state.dw) };
+  if (plan.quota?.monthly !== undefined && state.mw !== undefined && state.mw > out.month) {
+    out = { ...out, month: state.mw, monthReset: monthEnd(state.mw) };
+  }
+  return out;
+}
+
+/**
+ * One conditional write on a key's counter item, decided here and executed by a CounterStore
+ * adapter, which answers with the item (CounterWriteOutcome); nextCounterStep interprets it.
+ *   increment  add 1 to every counter of the plan, if each holds `windows` and is under its limit
+ *   reset      write `next`, if the item still holds exactly `expected` (absent = no item)
+ */
+export type CounterWrite =
+  | { readonly kind: 'increment'; readonly windows: Windows }
+  | { readonly kind: 'reset'; readonly windows: Windows; readonly expected: CounterState | undefined; readonly next: CounterState & { readonly ttl: number } };
+
+/** The item after a write that applied, or the item as it was when the write's condition failed. */
+export type CounterWriteOutcome = { readonly ok: true; readonly item: CounterState } | { readonly ok: false; readonly current: CounterState | undefined };
+
+export type CounterStep = { readonly done: LimitResult } | { readonly write: CounterWrite };
+
+/** The first write for a request at `now`: the increment, assuming every window is current. */
+export function firstCounterWrite(plan: LimitPlan, now: Date): CounterWrite {
+  return { kind: 'increment', windows: windowsAt(now, plan.rateLimit?.windowSeconds) };
+}
+
+/**
+ * What follows a write's outcome: the decision, or the next write. After a failed condition the
+ * item's own state decides: a limit exhausted in its (possibly newer) window refuses; windows
+ * that are current mean a concurrent writer won, so the increment is tried again; windows that
+ * rolled over are reset forward, never back (advanceWindows).
+ */
+export function nextCounterStep(plan: LimitPlan, write: CounterWrite, outcome: CounterWriteOutcome): CounterStep {
+  if (outcome.ok) return { done: limitResult(plan, currentCounts(outcome.item, write.windows, plan), write.windows, []) };
+  const current = outcome.current;
+  const w = advanceWindows(write.windows, current, plan);
+  const counts = currentCounts(current, w, plan);
+  const blocking = blockingLimits(plan, counts);
+  if (blocking.length > 0) return { done: limitResult(plan, counts, w, blocking) };
+  if (windowsCurrent(current, w, plan)) return { write: { kind: 'increment', windows: w } };
+  const next: CounterState & { ttl: number } = {
+    ttl: counterTtl(w),
+    ...(plan.rateLimit ? { rw: w.rateStart, ws: plan.rateLimit.windowSeconds, rc: counts.rate + 1 } : {}),
+    ...(plan.quota?.daily !== undefined ? { dw: w.day, dc: counts.daily + 1 } : {}),
+    ...(plan.quota?.monthly !== undefined ? { mw: w.month, mc: counts.monthly + 1 } : {}),
+  };
+  return { write: { kind: 'reset', windows: w, expected: current, next } };
+}
+
+/** The counts a stored item shows at `now`, without counting anything (the usage endpoint). */
+export function countsAt(plan: LimitPlan, state: CounterState | undefined, now: Date): LimitResult {
+  const w = advanceWindows(windowsAt(now, plan.rateLimit?.windowSeconds), state, plan);
+  return limitResult(plan, currentCounts(state, w, plan), w, []);
 }
 
 /**
