@@ -1,14 +1,11 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { KeygateStack } from '../lib/keygate-stack';
+import { KeygateStack, stackNameFromContext } from '../lib/keygate-stack';
 
 const app = new App();
 
-const stackName: unknown = app.node.tryGetContext('keygate:stackName') ?? 'Keygate';
-if (typeof stackName !== 'string' || stackName === '') {
-  throw new Error(`keygate:stackName must be a non-empty string (got ${JSON.stringify(stackName)})`);
-}
+const stackName = stackNameFromContext(app.node);
 
 // The construct id stays fixed; only the CloudFormation stack name follows the context,
 // so renaming a deployment never changes logical IDs.

@@ -5,7 +5,12 @@
  *
  * Templates may use only `$context.requestId` and `$context.authorizer.<name>`: the two
  * kinds of variable the local renderer substitutes. Header values are literal strings
- * (CDK wraps them in the single quotes API Gateway expects).
+ * (CDK wraps them in the single quotes API Gateway expects). `contextHeaders` (header values
+ * taken from the authorizer context) apply only where a deployment turns them on
+ * (`keygate:gatewayResponseContextHeaders`, default off): AWS documents gateway-response
+ * header values as request parameters or static values, not `context.authorizer.*`, and a
+ * rejected mapping would roll back the whole deploy (docs/authorizer.md). Both the CDK stack
+ * and the local gateway decide through {@link responseHeaderMappings}.
  */
 import { LIMITED_RESPONSE_HEADERS } from './limits';
 
@@ -26,7 +31,11 @@ export interface GatewayResponseDefinition {
   /** Status to answer with; absent = keep the status API Gateway chose (DEFAULT_4XX/5XX). */
   readonly statusCode?: number;
   readonly headers: Readonly<Record<string, string>>;
-  /** Headers whose value is an authorizer context value: header name → context key. */
+  /**
+   * Headers whose value is an authorizer context value: header name → context key. Applied only
+   * when the deployment enables them (see {@link responseHeaderMappings}); whatever they carry
+   * must also be in the body, which is the channel that always works.
+   */
   readonly contextHeaders?: Readonly<Record<string, string>>;
   /** Body template for `application/json` (rendered as application/problem+json). */
   readonly bodyTemplate: string;
@@ -104,8 +113,9 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
   {
     // Rate limited or over quota. The authorizer admits the request's policy but returns a
     // usage-plan key that is in no plan; API Gateway then answers INVALID_API_KEY, remapped
-    // here to 429 with the numbers from the authorizer context (docs/authorizer.md explains
-    // why this channel, and what to check on a deployment).
+    // here to 429. The numbers from the authorizer context are always in the body; as
+    // Retry-After / X-RateLimit-* headers only with keygate:gatewayResponseContextHeaders
+    // (docs/authorizer.md explains why this channel, and what to check on a deployment).
     type: 'INVALID_API_KEY',
     statusCode: 429,
     headers: baseHeaders,
@@ -128,6 +138,26 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
     bodyTemplate: problemTemplate(undefined, 'internal_error', 'Internal Server Error', 'Something went wrong on our side.'),
   },
 ];
+
+/** CDK context key that turns on the `contextHeaders` mappings (`-c keygate:gatewayResponseContextHeaders=true`). */
+export const GATEWAY_RESPONSE_CONTEXT_HEADERS_CONTEXT_KEY = 'keygate:gatewayResponseContextHeaders';
+
+/**
+ * Off by default: a deploy must not depend on an undocumented mapping expression. The CDK
+ * stack and the local gateway share this default, so both answer the same 429.
+ */
+export const GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT = false;
+
+/**
+ * The headers a response carries: literal values, and (only when `contextHeaders` is on) the
+ * header → authorizer-context-key mappings. One decision for the CDK stack and the local gateway.
+ */
+export function responseHeaderMappings(
+  def: GatewayResponseDefinition,
+  contextHeaders: boolean,
+): { literal: Readonly<Record<string, string>>; fromContext: Readonly<Record<string, string>> } {
+  return { literal: def.headers, fromContext: contextHeaders ? (def.contextHeaders ?? {}) : {} };
+}
 
 export function gatewayResponse(type: GatewayResponseType): GatewayResponseDefinition {
   const found = GATEWAY_RESPONSES.find((g) => g.type === type);

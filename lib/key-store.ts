@@ -5,6 +5,18 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { COUNTER_TABLE, KEY_TABLE, type TableSchema } from '../adapters/dynamodb/table-schema';
 
+/*
+ * Partition-key prefixes of the items each function touches, as adapters/dynamodb writes them
+ * (key-repository.ts: `KEY#<id>`, `HASH#<sha256>`; counter-store.ts: `CTR#<keyId>`).
+ * test/infra/iam-calls.test.ts runs the adapters against a recording client and fails if they
+ * ever send a key these patterns do not cover.
+ */
+export const KEY_ITEMS = 'KEY#*';
+export const HASH_ITEMS = 'HASH#*';
+export const COUNTER_ITEMS = 'CTR#*';
+/** The indexes the keys Lambda queries (`DynamoKeyRepository.list`). */
+export const MANAGE_QUERY_INDEXES: readonly string[] = ['byOwner', 'byCreated'];
+
 export interface KeyStoreProps {
   /**
    * The table's key schema and indexes.
@@ -14,15 +26,20 @@ export interface KeyStoreProps {
   readonly schema?: TableSchema;
 
   /**
-   * What happens to the table and both KMS keys when they leave the stack.
+   * What happens to both tables and both KMS keys when they leave the stack.
    * Key records are the product: losing them revokes every customer's access.
+   * `RETAIN_ON_UPDATE_OR_DELETE` is CloudFormation's `RetainExceptOnCreate`: kept on every
+   * update, replacement and stack deletion, but removed when the stack operation that created
+   * them rolls back, so a failed first deploy leaves nothing behind (docs/operations.md).
    *
-   * @default RemovalPolicy.RETAIN
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * DynamoDB deletion protection on the table.
+   * DynamoDB deletion protection on both tables. It also stops CloudFormation: a rollback of
+   * the first create cannot delete a protected table. Deploy a new stage once without it
+   * (`keygate:tableDeletionProtection=false`), then turn it on (docs/operations.md).
    *
    * @default true
    */
@@ -59,7 +76,7 @@ export class KeyStore extends Construct {
   constructor(scope: Construct, id: string, props: KeyStoreProps = {}) {
     super(scope, id);
     this.schema = props.schema ?? KEY_TABLE;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const pendingWindow = props.keyPendingWindow ?? Duration.days(30);
 
     this.tableKey = new kms.Key(this, 'TableKey', {
@@ -111,71 +128,65 @@ export class KeyStore extends Construct {
   }
 
   /**
-   * The authorizer's hot path: read one key record by its primary key.
+   * The authorizer's hot path: read the hash item of the presented key, count the request,
+   * note when the key was last used.
+   *
+   * What the authorizer calls (lambdas/authorizer/handler.ts → adapters/dynamodb):
+   * `DynamoKeyRepository.getAuthzByHash` (GetItem on a `HASH#` item), `touchLastUsed`
+   * (UpdateItem of `lastUsedAt` on a `KEY#` item) and `DynamoCounterStore.consume`
+   * (UpdateItem on a `CTR#` item of the counter table). Nothing else.
    *
    * IAM actions:
-   * - `dynamodb:GetItem` on the table (not its indexes; no Query, no Scan)
-   * - `dynamodb:UpdateItem` on the counter table (one conditional write per limited request)
-   * - `dynamodb:UpdateItem` on the key table restricted to the `lastUsedAt` attribute
-   *   (`dynamodb:Attributes`) of key-record items (`dynamodb:LeadingKeys` KEY#*) with no
-   *   returned values (`dynamodb:ReturnValues` NONE)
+   * - `dynamodb:GetItem` on the key table, only for hash items (`dynamodb:LeadingKeys` `HASH#*`);
+   *   no index, no Query, no Scan
+   * - `dynamodb:UpdateItem` on the key table limited to `lastUsedAt` of key-record items
+   *   (see {@link grantTouchLastUsed})
+   * - `dynamodb:UpdateItem` on the counter table, only for counter items (`CTR#*`)
    * - `kms:Decrypt` on the table key, only when DynamoDB calls KMS on the grantee's
    *   behalf (`kms:ViaService`); see {@link grantTableKeyViaDynamoDb}. The grantee
    *   cannot call KMS itself and gets nothing on `RecordKey`.
    */
   public grantVerify(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:GetItem'],
-      resourceArns: [this.table.tableArn],
-    })
-      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:UpdateItem'], resourceArns: [this.counterTable.tableArn] }))
-      .combine(
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: ['dynamodb:UpdateItem'],
-          resourceArns: [this.table.tableArn],
-          conditions: {
-            'ForAllValues:StringEquals': { 'dynamodb:Attributes': [this.schema.partitionKey, this.schema.sortKey, 'lastUsedAt'] },
-            // only key-record items (KEY#<id>), never hash items or anything else
-            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*'] },
-            StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
-          },
-        }),
-      )
+    return this.grantItems(grantee, ['dynamodb:GetItem'], this.table, [HASH_ITEMS])
+      .combine(this.grantTouchLastUsed(grantee))
+      .combine(this.grantItems(grantee, ['dynamodb:UpdateItem'], this.counterTable, [COUNTER_ITEMS]))
       .combine(this.grantTableKeyViaDynamoDb(grantee));
   }
 
   /**
-   * The keys Lambda: create, read, list, update, revoke and rotate key records, and
-   * envelope-encrypt their sensitive attributes.
+   * The keys Lambda: create, read, list, update, revoke and rotate key records, envelope-encrypt
+   * their sensitive attributes, report usage, and verify keys for `POST /v1/verify`.
+   *
+   * What the keys Lambda calls (lambdas/keys/handler.ts → adapters/dynamodb):
+   * `getById` (GetItem, `KEY#`), `getAuthzByHash` (GetItem, `HASH#`, for verify),
+   * `create` / `update` / `rotate` (TransactWriteItems of Puts on `KEY#` and `HASH#` items;
+   * the Puts carry their own conditions, so no `ConditionCheck` entry is used), `list` (Query on
+   * `byOwner` or `byCreated`), `touchLastUsed` (for verify), `DynamoCounterStore.peek`
+   * (GetItem, `CTR#`) and `consume` (UpdateItem, `CTR#`). No DeleteItem (records are never
+   * deleted), no ConditionCheckItem, no Query on the table itself, no `byExpiry` (only
+   * `listExpiring` reads it, and no function calls that yet).
    *
    * IAM actions:
-   * - `dynamodb:GetItem`, `dynamodb:PutItem`, `dynamodb:UpdateItem`, `dynamodb:DeleteItem`,
-   *   `dynamodb:ConditionCheckItem`, `dynamodb:Query` on the table. These item-level
-   *   actions are also what authorizes `TransactWriteItems`, which has no action of its own.
-   * - `dynamodb:Query` on each index named in the schema (explicit ARNs, no `index/*`)
-   * - `dynamodb:GetItem`, `dynamodb:UpdateItem` on the counter table (usage reports, POST /v1/verify)
+   * - `dynamodb:GetItem`, `dynamodb:PutItem` on the key table, only for `KEY#*` and `HASH#*`
+   *   items. `TransactWriteItems` has no action of its own: each Put in it is authorized as
+   *   `PutItem`, conditions included.
+   * - `dynamodb:UpdateItem` on the key table limited to `lastUsedAt` (see {@link grantTouchLastUsed})
+   * - `dynamodb:Query` on the `byOwner` and `byCreated` indexes (explicit ARNs, no `index/*`)
+   * - `dynamodb:GetItem`, `dynamodb:UpdateItem` on the counter table, only for `CTR#*` items
    * - `kms:GenerateDataKey`, `kms:Decrypt` on `RecordKey`
    * - `kms:Decrypt` on the table key via DynamoDB only (see {@link grantTableKeyViaDynamoDb})
    */
   public grantManage(grantee: iam.IGrantable): iam.Grant {
-    const items = iam.Grant.addToPrincipal({
-      grantee,
-      actions: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:ConditionCheckItem',
-        'dynamodb:Query',
-      ],
-      resourceArns: [this.table.tableArn],
-    });
+    const items = this.grantItems(grantee, ['dynamodb:GetItem', 'dynamodb:PutItem'], this.table, [KEY_ITEMS, HASH_ITEMS]);
     const indexes = iam.Grant.addToPrincipal({
       grantee,
       actions: ['dynamodb:Query'],
-      resourceArns: this.schema.globalSecondaryIndexes.map((i) => `${this.table.tableArn}/index/${i.indexName}`),
+      resourceArns: MANAGE_QUERY_INDEXES.map((name) => {
+        if (!this.schema.globalSecondaryIndexes.some((i) => i.indexName === name)) {
+          throw new Error(`the keys Lambda queries index ${name}, which the table schema does not define`);
+        }
+        return `${this.table.tableArn}/index/${name}`;
+      }),
     });
     // Encryption context is bound by the caller (the KMS adapter) on every call; the IAM
     // grant stays on the key ARN so the adapter can evolve its context without a deploy.
@@ -184,12 +195,46 @@ export class KeyStore extends Construct {
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
       resourceArns: [this.recordKey.keyArn],
     });
-    const counters = iam.Grant.addToPrincipal({
+    const counters = this.grantItems(grantee, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], this.counterTable, [COUNTER_ITEMS]);
+    return items
+      .combine(this.grantTouchLastUsed(grantee))
+      .combine(indexes)
+      .combine(counters)
+      .combine(envelope)
+      .combine(this.grantTableKeyViaDynamoDb(grantee));
+  }
+
+  /**
+   * Item-level actions on `table`, only for items whose partition key matches one of
+   * `leadingKeys` (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`, which for these
+   * single-item actions is the one partition key value of the request).
+   */
+  private grantItems(grantee: iam.IGrantable, actions: string[], table: dynamodb.ITable, leadingKeys: string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-      resourceArns: [this.counterTable.tableArn],
+      actions,
+      resourceArns: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeys } },
     });
-    return items.combine(indexes).combine(counters).combine(envelope).combine(this.grantTableKeyViaDynamoDb(grantee));
+  }
+
+  /**
+   * `dynamodb:UpdateItem` on the key table restricted to the `lastUsedAt` attribute
+   * (`dynamodb:Attributes`) of key-record items (`dynamodb:LeadingKeys` KEY#*) with no
+   * returned values (`dynamodb:ReturnValues` NONE): what `DynamoKeyRepository.touchLastUsed` sends.
+   */
+  private grantTouchLastUsed(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: {
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [this.schema.partitionKey, this.schema.sortKey, 'lastUsedAt'] },
+        // only key-record items (KEY#<id>), never hash items or anything else
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [KEY_ITEMS] },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+      },
+    });
   }
 
   /**

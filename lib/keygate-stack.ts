@@ -1,18 +1,56 @@
 import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
-import { ADMITTED_USAGE_KEY, configFromContext } from '../core/config';
+import type { Construct, Node } from 'constructs';
+import { configFromContext } from '../core/config';
+import {
+  GATEWAY_RESPONSE_CONTEXT_HEADERS_CONTEXT_KEY,
+  GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT,
+} from '../core/gateway-responses';
 import { KeyAuthorizer } from './key-authorizer';
 import { KeyStore } from './key-store';
 import { ManagementApi } from './management-api';
 import { Notifications } from './notifications';
+import { admittedUsageKeyValue, eventBusName, restApiName } from './physical-names';
 
 export type KeygateStackProps = StackProps;
+
+/** Default CloudFormation stack name (`keygate:stackName`). */
+export const DEFAULT_STACK_NAME = 'Keygate';
+
+/**
+ * The CloudFormation stack name from `keygate:stackName`. The construct id stays `Keygate`
+ * whatever the name, so logical ids never change; a different name is a separate deployment.
+ */
+export function stackNameFromContext(node: Node): string {
+  const stackName: unknown = node.tryGetContext('keygate:stackName') ?? DEFAULT_STACK_NAME;
+  // CloudFormation: letters, digits and hyphens, starting with a letter, at most 128 characters.
+  if (typeof stackName !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) {
+    throw new Error(`keygate:stackName must be a CloudFormation stack name, [A-Za-z][A-Za-z0-9-]{0,127} (got ${JSON.stringify(stackName)})`);
+  }
+  return stackName;
+}
+
+/** A boolean `keygate:*` setting; `-c key=false` arrives as the string "false". */
+function booleanContext(node: Node, key: string, fallback: boolean): boolean {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined) return fallback;
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new Error(`${key} must be true or false (got ${JSON.stringify(raw)})`);
+}
 
 /**
  * One Keygate deployment: the key store, the authorizer and the management API.
  * Configuration comes from the `keygate:*` context in cdk.json (see core/config.ts),
- * plus one infrastructure-only setting, `keygate:webAclArn` (optional ARN of a regional
- * WAFv2 web ACL to put in front of the API).
+ * plus infrastructure-only settings:
+ * - `keygate:webAclArn`: optional ARN of a regional WAFv2 web ACL to put in front of the API
+ * - `keygate:tableDeletionProtection` (default true): DynamoDB deletion protection on both tables
+ * - `keygate:cloudWatchRole` (default true): create the account-level API Gateway logging role
+ * - `keygate:gatewayResponseContextHeaders` (default false): map the 429's `Retry-After` and
+ *   `X-RateLimit-*` headers from the authorizer context (docs/authorizer.md)
+ *
+ * Names that must be unique per account and Region (the usage-plan key value, the event bus)
+ * derive from the stack name and Region (lib/physical-names.ts), so stacks with different
+ * `keygate:stackName` deploy side by side (docs/operations.md, "Two stages in one account").
  */
 export class KeygateStack extends Stack {
   public readonly keyStore: KeyStore;
@@ -28,13 +66,17 @@ export class KeygateStack extends Stack {
       throw new Error(`keygate:webAclArn must be a WAFv2 web ACL ARN (got ${JSON.stringify(webAclArn)})`);
     }
 
-    this.keyStore = new KeyStore(this, 'KeyStore');
-    this.notifications = new Notifications(this, 'Notifications');
+    const admittedUsageKey = admittedUsageKeyValue(this);
+
+    this.keyStore = new KeyStore(this, 'KeyStore', {
+      deletionProtection: booleanContext(this.node, 'keygate:tableDeletionProtection', true),
+    });
+    this.notifications = new Notifications(this, 'Notifications', { eventBusName: eventBusName(this) });
 
     this.keyAuthorizer = new KeyAuthorizer(this, 'KeyAuthorizer', {
       table: this.keyStore.table,
       counterTable: this.keyStore.counterTable,
-      admittedUsageKey: ADMITTED_USAGE_KEY,
+      admittedUsageKey,
       eventBusName: this.notifications.bus.eventBusName,
       config,
     });
@@ -45,11 +87,18 @@ export class KeygateStack extends Stack {
       table: this.keyStore.table,
       counterTable: this.keyStore.counterTable,
       recordKey: this.keyStore.recordKey,
-      admittedUsageKey: ADMITTED_USAGE_KEY,
+      admittedUsageKey,
       authorizer: this.keyAuthorizer.authorizer,
       eventBusName: this.notifications.bus.eventBusName,
       config,
       webAclArn,
+      restApiName: restApiName(this),
+      cloudWatchRole: booleanContext(this.node, 'keygate:cloudWatchRole', true),
+      gatewayResponseContextHeaders: booleanContext(
+        this.node,
+        GATEWAY_RESPONSE_CONTEXT_HEADERS_CONTEXT_KEY,
+        GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT,
+      ),
     });
     this.keyStore.grantManage(this.managementApi);
     this.notifications.grantPublish(this.managementApi);

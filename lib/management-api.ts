@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,7 +8,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ADMITTED_USAGE_KEY, configToEnv, DEFAULT_CONFIG, INFRA_ENV, type KeygateConfig } from '../core/config';
-import { GATEWAY_RESPONSES, type GatewayResponseDefinition } from '../core/gateway-responses';
+import {
+  GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT,
+  GATEWAY_RESPONSES,
+  type GatewayResponseDefinition,
+  responseHeaderMappings,
+} from '../core/gateway-responses';
 import { ROUTES, type RouteDefinition } from '../core/routes';
 import { handlerEntry, LAMBDA_ARCHITECTURE, LAMBDA_BASE_ENVIRONMENT, LAMBDA_BUNDLING, LAMBDA_RUNTIME } from './key-authorizer';
 
@@ -74,6 +79,32 @@ export interface ManagementApiProps {
    * @default GATEWAY_RESPONSES (core/gateway-responses.ts)
    */
   readonly gatewayResponses?: readonly GatewayResponseDefinition[];
+
+  /**
+   * Also map the `contextHeaders` of each gateway response (e.g. the 429's `Retry-After` and
+   * `X-RateLimit-*`) from `context.authorizer.*`. AWS documents gateway-response header values
+   * only as request parameters or static values, so this is off until a deployment has shown
+   * that API Gateway accepts and renders it (docs/authorizer.md). Off, the numbers are still
+   * in the body.
+   *
+   * @default GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT (false)
+   */
+  readonly gatewayResponseContextHeaders?: boolean;
+
+  /**
+   * Name of the REST API.
+   *
+   * @default 'Api'
+   */
+  readonly restApiName?: string;
+
+  /**
+   * What happens to the keys function's log group, the access log group, the execution log
+   * group and the account-level CloudWatch role when they leave the stack.
+   *
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (kept, except when the first create rolls back)
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
 
   /**
    * Handler source file (must export `handler`).
@@ -187,9 +218,11 @@ export class ManagementApi extends Construct implements iam.IGrantable {
     const config = props.config ?? DEFAULT_CONFIG;
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const stageName = props.stageName ?? 'prod';
+    const removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+    const createCloudWatchRole = props.cloudWatchRole ?? true;
 
     // --- keys function -----------------------------------------------------------------
-    this.functionLogGroup = new logs.LogGroup(this, 'KeysFunctionLogGroup', { retention });
+    this.functionLogGroup = new logs.LogGroup(this, 'KeysFunctionLogGroup', { retention, removalPolicy });
 
     // Own role instead of the default (AWS managed AWSLambdaBasicExecutionRole, cdk-nag
     // IAM4): with an explicit log group, CreateLogStream/PutLogEvents on it is enough.
@@ -223,12 +256,14 @@ export class ManagementApi extends Construct implements iam.IGrantable {
     this.grantPrincipal = this.keysFunction.grantPrincipal;
 
     // --- REST API ------------------------------------------------------------------------
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogGroup', { retention });
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogGroup', { retention, removalPolicy });
 
     this.api = new apigateway.RestApi(this, 'Api', {
+      ...(props.restApiName ? { restApiName: props.restApiName } : {}),
       description: 'Keygate management API',
       endpointTypes: [props.endpointType ?? apigateway.EndpointType.REGIONAL],
-      cloudWatchRole: props.cloudWatchRole ?? true,
+      cloudWatchRole: createCloudWatchRole,
+      ...(createCloudWatchRole ? { cloudWatchRoleRemovalPolicy: removalPolicy } : {}),
       // The usage-plan key comes from the authorizer, never from the client: this is how a
       // rate-limited request becomes a 429 (INVALID_API_KEY) while scope denials stay 403.
       apiKeySourceType: apigateway.ApiKeySourceType.AUTHORIZER,
@@ -255,6 +290,7 @@ export class ManagementApi extends Construct implements iam.IGrantable {
     this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogGroup', {
       logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${stageName}`,
       retention,
+      removalPolicy,
     });
     this.api.deploymentStage.node.addDependency(this.executionLogGroup);
 
@@ -297,11 +333,13 @@ export class ManagementApi extends Construct implements iam.IGrantable {
     });
     usagePlan.addApiKey(usageKey);
 
+    const contextHeaders = props.gatewayResponseContextHeaders ?? GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT;
     for (const response of props.gatewayResponses ?? GATEWAY_RESPONSES) {
+      const { literal, fromContext } = responseHeaderMappings(response, contextHeaders);
       this.api.addGatewayResponse(`${pascalCase(response.type)}Response`, {
         type: apigateway.ResponseType.of(response.type),
         statusCode: response.statusCode === undefined ? undefined : String(response.statusCode),
-        responseHeaders: { ...quoteHeaderValues(response.headers), ...contextHeaderValues(response.contextHeaders ?? {}) },
+        responseHeaders: { ...quoteHeaderValues(literal), ...contextHeaderValues(fromContext) },
         templates: { 'application/json': response.bodyTemplate },
       });
     }

@@ -6,7 +6,13 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { gatewayResponse, type GatewayResponseType, renderGatewayTemplate } from '../core/gateway-responses';
+import {
+  GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT,
+  gatewayResponse,
+  type GatewayResponseType,
+  renderGatewayTemplate,
+  responseHeaderMappings,
+} from '../core/gateway-responses';
 import { matchRoute } from '../core/routes';
 import type { AuthorizerHandler } from '../lambdas/authorizer/authorizer';
 import { UNAUTHORIZED } from '../lambdas/authorizer/authorizer';
@@ -39,6 +45,12 @@ export interface LocalGatewayOptions {
    * methods require a usage key from the authorizer, and any other key gets INVALID_API_KEY.
    */
   readonly admittedUsageKey?: string;
+  /**
+   * Map gateway responses' `contextHeaders` from the authorizer context, as the CDK stack does
+   * with `keygate:gatewayResponseContextHeaders`.
+   * @default GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT (false), the deployed default
+   */
+  readonly gatewayResponseContextHeaders?: boolean;
 }
 
 const API_ID = 'local';
@@ -61,13 +73,14 @@ export class LocalGateway {
 
   renderGatewayResponse(type: GatewayResponseType, requestId: string, statusFallback: number, authorizer?: Record<string, string>): LocalResponse {
     const def = gatewayResponse(type);
+    const mappings = responseHeaderMappings(def, this.options.gatewayResponseContextHeaders ?? GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT);
     const fromContext: Record<string, string> = {};
-    for (const [header, key] of Object.entries(def.contextHeaders ?? {})) {
+    for (const [header, key] of Object.entries(mappings.fromContext)) {
       if (authorizer?.[key] !== undefined) fromContext[header] = authorizer[key]!;
     }
     return {
       status: def.statusCode ?? statusFallback,
-      headers: { ...def.headers, ...fromContext, 'x-amzn-RequestId': requestId },
+      headers: { ...mappings.literal, ...fromContext, 'x-amzn-RequestId': requestId },
       body: renderGatewayTemplate(def.bodyTemplate, { requestId, ...(authorizer ? { authorizer } : {}) }),
     };
   }

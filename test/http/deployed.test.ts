@@ -9,6 +9,10 @@
  * On a deployed stack a revocation takes up to the authorizer cache TTL to show, so the
  * "now rejected" steps retry for KEYGATE_E2E_REVOCATION_LAG_SECONDS (default 15). Every key the
  * scenario creates belongs to a fresh ownerId and is revoked afterwards.
+ *
+ * The rate-limit step checks the 429 the way docs/authorizer.md says to on a first deploy; set
+ * KEYGATE_E2E_CONTEXT_HEADERS=true when the stack was deployed with
+ * `-c keygate:gatewayResponseContextHeaders=true`, so the 429 headers are checked too.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +25,7 @@ import {
   type E2eTarget,
   eventually,
   expectProblem,
+  expectRateLimited,
   expectUnauthorized,
   localTarget,
   request,
@@ -123,6 +128,18 @@ function lifecycleScenario(getTarget: () => E2eTarget, timeoutMs: number): void 
     expect(body.reason).toBe('insufficient_scope');
   }, timeoutMs);
 
+  it('refuses a key over its rate limit with 429, the numbers in the body (and headers if mapped)', async () => {
+    const res = await admin('/v1/keys', {
+      method: 'POST',
+      body: { name: 'e2e rate limit', ownerId, scopes: ['echo:read'], rateLimit: { limit: 1, windowSeconds: 3600 } },
+    });
+    expect(res.status, res.text).toBe(201);
+    created.push(res.body.id);
+    const first = await call('/v1/echo', { key: res.body.key });
+    expect(first.status, first.text).toBe(200);
+    expectRateLimited(await call('/v1/echo', { key: res.body.key }), t, 1);
+  }, timeoutMs);
+
   it('rejects malformed JSON with 400 malformed_json', async () => {
     expectProblem(await admin('/v1/keys', { method: 'POST', body: '{"name":' }), 400, 'malformed_json');
   });
@@ -171,7 +188,31 @@ describe('deployed target configuration', () => {
       baseUrl: 'https://x.example/prod',
       adminKey: 'kg_live_x',
       revocationLagMs: 15_000,
+      contextHeaders: false,
     });
     expect(deployedTarget({ KEYGATE_E2E_URL: 'https://x', KEYGATE_E2E_ADMIN_KEY: 'k', KEYGATE_E2E_REVOCATION_LAG_SECONDS: '0' })?.revocationLagMs).toBe(0);
+  });
+
+  it('checks 429 headers against the target: present with context headers, absent without', () => {
+    const body = { type: 'urn:keygate:problem:rate_limited', status: 429, code: 'rate_limited', limit: '1', remaining: '0', reset: '1999999999', retryAfter: '42' };
+    const response = (headers: Record<string, string>, status = 429): ApiResponse => ({
+      status,
+      headers: new Headers({ 'content-type': 'application/problem+json', ...headers }),
+      text: JSON.stringify(body),
+      body,
+    });
+    const mapped = { 'retry-after': '42', 'x-ratelimit-limit': '1', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1999999999' };
+    expectRateLimited(response(mapped), { contextHeaders: true }, 1);
+    expectRateLimited(response({}), { contextHeaders: false }, 1);
+    expect(() => expectRateLimited(response({}), { contextHeaders: true }, 1)).toThrow(/not rendered/);
+    expect(() => expectRateLimited(response(mapped), { contextHeaders: false }, 1)).toThrow(/body only/);
+    expect(() => expectRateLimited(response({}, 403), { contextHeaders: false }, 1)).toThrow(/429/);
+  });
+
+  it('expects the 429 headers only when KEYGATE_E2E_CONTEXT_HEADERS=true, and rejects other values', () => {
+    const env = { KEYGATE_E2E_URL: 'https://x', KEYGATE_E2E_ADMIN_KEY: 'k' };
+    expect(deployedTarget({ ...env, KEYGATE_E2E_CONTEXT_HEADERS: 'true' })?.contextHeaders).toBe(true);
+    expect(deployedTarget({ ...env, KEYGATE_E2E_CONTEXT_HEADERS: 'false' })?.contextHeaders).toBe(false);
+    expect(() => deployedTarget({ ...env, KEYGATE_E2E_CONTEXT_HEADERS: 'yes' })).toThrow(/KEYGATE_E2E_CONTEXT_HEADERS/);
   });
 });

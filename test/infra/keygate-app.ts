@@ -3,9 +3,9 @@
  * (feature flags and `keygate:*` settings), so the infra tests see the real template.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type Environment, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { KeygateStack } from '../../lib/keygate-stack';
+import { KeygateStack, stackNameFromContext } from '../../lib/keygate-stack';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
   context: Record<string, unknown>;
@@ -25,6 +25,8 @@ export interface BuildOptions {
    * in addition to the main one; the main one always bundles, as `cdk synth` does.
    */
   readonly bundle?: boolean;
+  /** Account and Region, as `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION` give bin/app.ts. @default environment-agnostic */
+  readonly env?: Environment;
 }
 
 const built: App[] = [];
@@ -34,7 +36,8 @@ export function buildKeygate(options: BuildOptions = {}): BuiltKeygate {
   if (options.bundle === false) context['aws:cdk:bundling-stacks'] = [];
   const app = new App({ context });
   built.push(app);
-  const stack = new KeygateStack(app, 'Keygate');
+  // As bin/app.ts: construct id `Keygate`, stack name from `keygate:stackName`.
+  const stack = new KeygateStack(app, 'Keygate', { stackName: stackNameFromContext(app.node), ...(options.env ? { env: options.env } : {}) });
   return { app, stack, template: Template.fromStack(stack) };
 }
 

@@ -7,7 +7,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_TABLE } from '../../adapters/dynamodb/table-schema';
 import { ADMITTED_USAGE_KEY, configFromContext, configToEnv, INFRA_ENV } from '../../core/config';
-import { GATEWAY_RESPONSES } from '../../core/gateway-responses';
+import { GATEWAY_RESPONSES, gatewayResponse } from '../../core/gateway-responses';
+import { admittedUsageKeyValue } from '../../lib/physical-names';
 import { ROUTES } from '../../core/routes';
 import { ACCESS_LOG_FIELDS } from '../../lib/management-api';
 import {
@@ -19,7 +20,6 @@ import {
   removeBuilds,
   resourcesOf,
   roleStatements,
-  type Statement,
 } from './keygate-app';
 
 // One synthesis (with esbuild bundling) for the whole file.
@@ -63,9 +63,9 @@ describe('key store', () => {
     });
   });
 
-  it('keeps the table: point-in-time recovery, deletion protection, Retain', () => {
+  it('keeps the table: point-in-time recovery, deletion protection, retained except when its first create rolls back', () => {
     k.template.hasResource('AWS::DynamoDB::Table', {
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       UpdateReplacePolicy: 'Retain',
       Properties: Match.objectLike({
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -74,14 +74,14 @@ describe('key store', () => {
     });
   });
 
-  it('has two distinct customer-managed keys, both rotated and retained', () => {
+  it('has two distinct customer-managed keys, both rotated and retained (except on a rolled-back first create)', () => {
     const keys = Object.entries(resources()).filter(([, r]) => r.Type === 'AWS::KMS::Key');
     expect(keys.map(([id]) => id).sort()).toEqual(
       [logicalIdOf(ref(k.stack, k.stack.keyStore.tableKey.keyArn)), logicalIdOf(ref(k.stack, k.stack.keyStore.recordKey.keyArn))].sort(),
     );
     for (const [, key] of keys) {
       expect(key.Properties.EnableKeyRotation).toBe(true);
-      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.DeletionPolicy).toBe('RetainExceptOnCreate');
       expect(key.UpdateReplacePolicy).toBe('Retain');
     }
   });
@@ -162,11 +162,12 @@ describe('gateway responses', () => {
     expect(types).toEqual(GATEWAY_RESPONSES.map((g) => g.type).sort());
   });
 
-  it.each(GATEWAY_RESPONSES.map((g) => [g.type, g] as const))('%s has its status, quoted headers and body template', (_type, g) => {
+  it.each(GATEWAY_RESPONSES.map((g) => [g.type, g] as const))('%s has its status, exactly its quoted literal headers and body template', (_type, g) => {
     k.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: g.type,
       StatusCode: g.statusCode === undefined ? Match.absent() : String(g.statusCode),
-      ResponseParameters: Object.fromEntries(Object.entries(g.headers).map(([h, v]) => [`gatewayresponse.header.${h}`, `'${v}'`])),
+      // exact: by default no header is mapped from anything but a literal (docs/authorizer.md)
+      ResponseParameters: Match.exact(Object.fromEntries(Object.entries(g.headers).map(([h, v]) => [`gatewayresponse.header.${h}`, `'${v}'`]))),
       ResponseTemplates: { 'application/json': g.bodyTemplate },
     });
   });
@@ -174,66 +175,77 @@ describe('gateway responses', () => {
 
 describe('IAM', () => {
   const roleOf = (fn: lambda.IFunction): string => logicalIdOf(ref(k.stack, fn.role!.roleArn));
-  const viaDynamoDb = (s: Statement): boolean =>
-    JSON.stringify(s.Condition?.StringEquals?.['kms:ViaService'] ?? '').includes('dynamodb.');
 
-  it('authorizer: GetItem on the key table, UpdateItem on the counter table; KMS only as DynamoDB decrypting the table key for it', () => {
-    const { statements, managedPolicyArns } = roleStatements(k.template, roleOf(k.stack.keyAuthorizer.handler));
+  /** One row per (action, resource, condition), sorted, so the comparison ignores how CDK merges statements. */
+  function grants(fn: lambda.IFunction, prefix: string): string[] {
+    const { statements } = roleStatements(k.template, roleOf(fn));
+    return statements
+      .flatMap((s) =>
+        actionsOf(s)
+          .filter((a) => a.startsWith(prefix))
+          .flatMap((a) => resourcesOf(s).map((r) => JSON.stringify([a, r, s.Condition ?? null]))),
+      )
+      .sort();
+  }
+  const row = (action: string, resource: unknown, condition: unknown = null): string => JSON.stringify([action, resource, condition]);
+  const leading = (...patterns: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } });
+  const lastUsedOnly = {
+    'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'lastUsedAt'] },
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*'] },
+    StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+  };
+
+  it('authorizer: GetItem on HASH# items, lastUsedAt on KEY# items, UpdateItem on CTR# counters, nothing else', () => {
     const table = ref(k.stack, k.stack.keyStore.table.tableArn);
     const counterTable = ref(k.stack, k.stack.keyStore.counterTable.tableArn);
-    const tableKey = ref(k.stack, k.stack.keyStore.tableKey.keyArn);
-
+    const { managedPolicyArns } = roleStatements(k.template, roleOf(k.stack.keyAuthorizer.handler));
     expect(managedPolicyArns).toEqual([]);
-    const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-    expect(dynamo.map((s) => [actionsOf(s), resourcesOf(s)])).toEqual([
-      [['dynamodb:GetItem'], [table]],
-      [['dynamodb:UpdateItem'], [counterTable]],
-      [['dynamodb:UpdateItem'], [table]],
-    ]);
-    // the key-table write is lastUsedAt only, returning nothing
-    expect(dynamo[2]!.Condition).toEqual({
-      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'lastUsedAt'] },
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*'] },
-      StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
-    });
-    const eventStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('events:')));
-    expect(eventStatements.map((s) => [actionsOf(s), resourcesOf(s)])).toEqual([
-      [['events:PutEvents'], [ref(k.stack, k.stack.notifications.bus.eventBusArn)]],
-    ]);
-
-    const kmsStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+    expect(grants(k.stack.keyAuthorizer.handler, 'dynamodb:')).toEqual(
+      [
+        row('dynamodb:GetItem', table, leading('HASH#*')),
+        row('dynamodb:UpdateItem', table, lastUsedOnly),
+        row('dynamodb:UpdateItem', counterTable, leading('CTR#*')),
+      ].sort(),
+    );
+    expect(grants(k.stack.keyAuthorizer.handler, 'events:')).toEqual([row('events:PutEvents', ref(k.stack, k.stack.notifications.bus.eventBusArn))]);
     // No KMS call of its own: the only KMS permission is Decrypt on the table key, and
     // only when DynamoDB makes the call on its behalf (see KeyStore.grantTableKeyViaDynamoDb).
-    expect(kmsStatements).toHaveLength(1);
-    expect(actionsOf(kmsStatements[0]!)).toEqual(['kms:Decrypt']);
-    expect(resourcesOf(kmsStatements[0]!)).toEqual([tableKey]);
-    expect(viaDynamoDb(kmsStatements[0]!)).toBe(true);
-    expect(JSON.stringify(statements)).not.toContain(JSON.stringify(ref(k.stack, k.stack.keyStore.recordKey.keyArn)));
+    const kmsRows = grants(k.stack.keyAuthorizer.handler, 'kms:');
+    expect(kmsRows).toHaveLength(1);
+    const [action, resource, condition] = JSON.parse(kmsRows[0]!) as [string, unknown, Record<string, Record<string, unknown>>];
+    expect([action, resource]).toEqual(['kms:Decrypt', ref(k.stack, k.stack.keyStore.tableKey.keyArn)]);
+    expect(JSON.stringify(condition.StringEquals?.['kms:ViaService'])).toContain('dynamodb.');
+    const all = roleStatements(k.template, roleOf(k.stack.keyAuthorizer.handler)).statements;
+    expect(JSON.stringify(all)).not.toContain(JSON.stringify(ref(k.stack, k.stack.keyStore.recordKey.keyArn)));
   });
 
-  it('keys function: item actions on the table, Query on named indexes, envelope keys on RecordKey', () => {
-    const { statements, managedPolicyArns } = roleStatements(k.template, roleOf(k.stack.managementApi.keysFunction));
+  it('keys function: Get/Put on KEY# and HASH# items, lastUsedAt only, Query on byOwner and byCreated, counters, RecordKey', () => {
+    const fn = k.stack.managementApi.keysFunction;
     const table = ref(k.stack, k.stack.keyStore.table.tableArn);
-    const recordKey = ref(k.stack, k.stack.keyStore.recordKey.keyArn);
-    const tableKey = ref(k.stack, k.stack.keyStore.tableKey.keyArn);
-    expect(managedPolicyArns).toEqual([]);
-
-    const onTable = statements.filter((s) => JSON.stringify(resourcesOf(s)) === JSON.stringify([table]));
-    expect(onTable.flatMap(actionsOf).sort()).toEqual(
-      ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
+    const counterTable = ref(k.stack, k.stack.keyStore.counterTable.tableArn);
+    const index = (name: string) => ref(k.stack, `${k.stack.keyStore.table.tableArn}/index/${name}`);
+    expect(roleStatements(k.template, roleOf(fn)).managedPolicyArns).toEqual([]);
+    expect(grants(fn, 'dynamodb:')).toEqual(
+      [
+        row('dynamodb:GetItem', table, leading('KEY#*', 'HASH#*')),
+        row('dynamodb:PutItem', table, leading('KEY#*', 'HASH#*')),
+        row('dynamodb:UpdateItem', table, lastUsedOnly),
+        row('dynamodb:Query', index('byOwner')),
+        row('dynamodb:Query', index('byCreated')),
+        row('dynamodb:GetItem', counterTable, leading('CTR#*')),
+        row('dynamodb:UpdateItem', counterTable, leading('CTR#*')),
+      ].sort(),
     );
-
-    const onIndexes = statements.filter((s) => JSON.stringify(s.Resource).includes('/index/'));
-    expect(onIndexes.flatMap(actionsOf)).toEqual(['dynamodb:Query']);
-    const indexNames = onIndexes.flatMap(resourcesOf).map((r) => JSON.stringify(r).match(/\/index\/([A-Za-z0-9_.-]+)/)?.[1]);
-    expect(indexNames.sort()).toEqual(KEY_TABLE.globalSecondaryIndexes.map((i) => i.indexName).sort());
-
-    const onRecordKey = statements.filter((s) => JSON.stringify(resourcesOf(s)) === JSON.stringify([recordKey]));
-    expect(onRecordKey.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
-
-    const onTableKey = statements.filter((s) => JSON.stringify(resourcesOf(s)) === JSON.stringify([tableKey]));
-    expect(onTableKey.flatMap(actionsOf)).toEqual(['kms:Decrypt']);
-    expect(onTableKey.every(viaDynamoDb)).toBe(true);
+    const actions = grants(fn, '').map((r) => (JSON.parse(r) as [string])[0]);
+    for (const unused of ['dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Scan', 'dynamodb:BatchWriteItem']) {
+      expect(actions).not.toContain(unused);
+    }
+    expect(grants(fn, 'kms:').filter((r) => r.includes(JSON.stringify(ref(k.stack, k.stack.keyStore.recordKey.keyArn))))).toEqual(
+      [row('kms:Decrypt', ref(k.stack, k.stack.keyStore.recordKey.keyArn)), row('kms:GenerateDataKey', ref(k.stack, k.stack.keyStore.recordKey.keyArn))].sort(),
+    );
+    const onTableKey = grants(fn, 'kms:').filter((r) => r.includes(JSON.stringify(ref(k.stack, k.stack.keyStore.tableKey.keyArn))));
+    expect(onTableKey).toHaveLength(1);
+    expect(onTableKey[0]).toContain('kms:ViaService');
   });
 
   it('grants nothing with a wildcard in any action or resource, and never Scan', () => {
@@ -416,25 +428,47 @@ describe('rate limiting wiring', () => {
 
   it('has one usage plan with the admitted key and no throttle or quota of its own', () => {
     k.template.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
-    k.template.hasResourceProperties('AWS::ApiGateway::ApiKey', { Value: ADMITTED_USAGE_KEY });
+    k.template.hasResourceProperties('AWS::ApiGateway::ApiKey', { Value: ref(k.stack, admittedUsageKeyValue(k.stack)) });
     const plan = Object.values(k.template.findResources('AWS::ApiGateway::UsagePlan'))[0] as { Properties: Record<string, unknown> };
     expect(plan.Properties.Throttle).toBeUndefined();
     expect(plan.Properties.Quota).toBeUndefined();
     k.template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
   });
 
-  it('answers INVALID_API_KEY with 429 and maps Retry-After and X-RateLimit-* from the authorizer context', () => {
+  it('by default answers INVALID_API_KEY with 429, literal headers only, and the numbers in the body', () => {
+    const invalidKey = gatewayResponse('INVALID_API_KEY');
     k.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'INVALID_API_KEY',
       StatusCode: '429',
-      ResponseParameters: Match.objectLike({
+      ResponseParameters: Match.exact({
+        'gatewayresponse.header.Content-Type': "'application/problem+json'",
+        'gatewayresponse.header.Cache-Control': "'no-store'",
+      }),
+      ResponseTemplates: { 'application/json': invalidKey.bodyTemplate },
+    });
+    for (const key of Object.values(invalidKey.contextHeaders ?? {})) expect(invalidKey.bodyTemplate).toContain(`$context.authorizer.${key}`);
+    // No gateway response maps a header from anything that is not a literal.
+    const params = Object.values(k.template.findResources('AWS::ApiGateway::GatewayResponse')).map(
+      (r) => (r as { Properties: { ResponseParameters?: Record<string, string> } }).Properties.ResponseParameters ?? {},
+    );
+    for (const value of params.flatMap((p) => Object.values(p))) expect(value).toMatch(/^'[^']*'$/);
+  });
+
+  it('maps Retry-After and X-RateLimit-* from the authorizer context only with keygate:gatewayResponseContextHeaders=true', () => {
+    const v = buildKeygate({ bundle: false, context: { 'keygate:gatewayResponseContextHeaders': 'true' } });
+    v.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'INVALID_API_KEY',
+      StatusCode: '429',
+      ResponseParameters: Match.exact({
         'gatewayresponse.header.Retry-After': 'context.authorizer.retryAfter',
         'gatewayresponse.header.X-RateLimit-Limit': 'context.authorizer.rateLimitLimit',
         'gatewayresponse.header.X-RateLimit-Remaining': 'context.authorizer.rateLimitRemaining',
         'gatewayresponse.header.X-RateLimit-Reset': 'context.authorizer.rateLimitReset',
         'gatewayresponse.header.Content-Type': "'application/problem+json'",
+        'gatewayresponse.header.Cache-Control': "'no-store'",
       }),
     });
+    expect(() => buildKeygate({ bundle: false, context: { 'keygate:gatewayResponseContextHeaders': 'yes' } })).toThrow(/gatewayResponseContextHeaders/);
   });
 
   it('keeps counters in their own CMK-encrypted table with TTL and hands both functions its name', () => {
@@ -448,7 +482,9 @@ describe('rate limiting wiring', () => {
       expect(props.Environment.Variables.KEYGATE_COUNTER_TABLE_NAME).toEqual(ref(k.stack, k.stack.keyStore.counterTable.tableName));
     }
     const authEnv = k.template.toJSON().Resources[k.stack.getLogicalId(k.stack.keyAuthorizer.handler.node.defaultChild as CfnElement)].Properties.Environment.Variables;
-    expect(authEnv.KEYGATE_ADMITTED_USAGE_KEY).toBe(ADMITTED_USAGE_KEY);
+    // the authorizer returns exactly the value of the plan's key
+    expect(authEnv.KEYGATE_ADMITTED_USAGE_KEY).toEqual(ref(k.stack, admittedUsageKeyValue(k.stack)));
+    expect(authEnv.KEYGATE_ADMITTED_USAGE_KEY).not.toBe(ADMITTED_USAGE_KEY);
     expect(JSON.parse(authEnv.KEYGATE_DEFAULT_RATE_LIMIT)).toEqual({ limit: 1000, windowSeconds: 60 });
   });
 });

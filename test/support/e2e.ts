@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
+import { GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT } from '../../core/gateway-responses';
 import type { Clock } from '../../core/ports';
 
 export interface E2eTarget {
@@ -15,23 +16,41 @@ export interface E2eTarget {
   readonly adminKey: string;
   /** Longest time a revocation may take to be enforced (the authorizer cache TTL); 0 locally in tests. */
   readonly revocationLagMs: number;
+  /**
+   * Whether the target maps the 429's `Retry-After` and `X-RateLimit-*` headers from the
+   * authorizer context (`keygate:gatewayResponseContextHeaders`, docs/authorizer.md).
+   */
+  readonly contextHeaders: boolean;
 }
 
 /**
  * The deployed target from `KEYGATE_E2E_URL` and `KEYGATE_E2E_ADMIN_KEY`, or undefined when
  * either is unset. `KEYGATE_E2E_REVOCATION_LAG_SECONDS` overrides the revocation lag (default
- * 15 s: the deployed cache TTL default of 10 s plus slack).
+ * 15 s: the deployed cache TTL default of 10 s plus slack). `KEYGATE_E2E_CONTEXT_HEADERS=true`
+ * says the stack was deployed with `-c keygate:gatewayResponseContextHeaders=true`, so the 429
+ * must carry `Retry-After` and `X-RateLimit-*` (default: the stack's default, off).
  */
 export function deployedTarget(env: Readonly<Record<string, string | undefined>> = process.env): E2eTarget | undefined {
   const url = env.KEYGATE_E2E_URL?.trim();
   const adminKey = env.KEYGATE_E2E_ADMIN_KEY?.trim();
   if (!url || !adminKey) return undefined;
   const lag = Number(env.KEYGATE_E2E_REVOCATION_LAG_SECONDS ?? '15');
-  return { name: 'deployed', baseUrl: url.replace(/\/+$/, ''), adminKey, revocationLagMs: (Number.isFinite(lag) && lag >= 0 ? lag : 15) * 1000 };
+  const contextHeaders = env.KEYGATE_E2E_CONTEXT_HEADERS?.trim().toLowerCase();
+  if (contextHeaders !== undefined && contextHeaders !== '' && contextHeaders !== 'true' && contextHeaders !== 'false') {
+    throw new Error(`KEYGATE_E2E_CONTEXT_HEADERS must be true or false (got ${JSON.stringify(env.KEYGATE_E2E_CONTEXT_HEADERS)})`);
+  }
+  return {
+    name: 'deployed',
+    baseUrl: url.replace(/\/+$/, ''),
+    adminKey,
+    revocationLagMs: (Number.isFinite(lag) && lag >= 0 ? lag : 15) * 1000,
+    contextHeaders: contextHeaders ? contextHeaders === 'true' : GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT,
+  };
 }
 
-export function localTarget(stack: { url: string; adminKey: string }): E2eTarget {
-  return { name: 'local', baseUrl: stack.url, adminKey: stack.adminKey, revocationLagMs: 0 };
+/** The local stack, whose gateway uses the deployed default for context headers unless told otherwise. */
+export function localTarget(stack: { url: string; adminKey: string }, contextHeaders = GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT): E2eTarget {
+  return { name: 'local', baseUrl: stack.url, adminKey: stack.adminKey, revocationLagMs: 0, contextHeaders };
 }
 
 export interface ApiResponse {
@@ -90,6 +109,43 @@ export function expectProblem(res: ApiResponse, status: number, code: string): a
   expect(res.headers.get('content-type')).toBe('application/problem+json');
   expect(res.body).toMatchObject({ type: `urn:keygate:problem:${code}`, status, code, title: expect.any(String), detail: expect.any(String) });
   return res.body;
+}
+
+/**
+ * The 429 for a key whose rate limit is used up (the `INVALID_API_KEY` gateway response). On a
+ * deployment this is where the [U] points of docs/authorizer.md show: the status (is
+ * `InvalidKeyParameter` really `INVALID_API_KEY`?), the numbers in the body (does
+ * `$context.authorizer.*` render there?) and, with context headers on, the headers (does API
+ * Gateway accept and render `context.authorizer.*` as a header value?). Each message says which.
+ */
+export function expectRateLimited(res: ApiResponse, target: Pick<E2eTarget, 'contextHeaders'>, limit: number): void {
+  expect(res.status, `a used-up rate limit must answer 429 (INVALID_API_KEY remapped); got ${res.status} ${res.text}`).toBe(429);
+  expect(res.headers.get('content-type')).toBe('application/problem+json');
+  const body = res.body as Record<string, unknown>;
+  expect(
+    { code: body.code, type: body.type, status: body.status },
+    'the 429 body lacks the authorizer context: $context.authorizer.* is not rendered in INVALID_API_KEY templates',
+  ).toEqual({ code: 'rate_limited', type: 'urn:keygate:problem:rate_limited', status: 429 });
+  expect(body).toMatchObject({ limit: String(limit), remaining: '0', retryAfter: expect.stringMatching(/^[1-9]\d*$/), reset: expect.stringMatching(/^\d+$/) });
+  const headers = {
+    retryAfter: res.headers.get('retry-after'),
+    limit: res.headers.get('x-ratelimit-limit'),
+    remaining: res.headers.get('x-ratelimit-remaining'),
+    reset: res.headers.get('x-ratelimit-reset'),
+  };
+  if (target.contextHeaders) {
+    expect(
+      headers,
+      'context.authorizer.* header mappings are not rendered on this deployment: deploy with keygate:gatewayResponseContextHeaders=false',
+    ).toEqual({ retryAfter: body.retryAfter, limit: String(limit), remaining: '0', reset: body.reset });
+  } else {
+    expect(headers, 'context headers are off (the default), so the 429 carries its numbers in the body only').toEqual({
+      retryAfter: null,
+      limit: null,
+      remaining: null,
+      reset: null,
+    });
+  }
 }
 
 /** The 401 every key problem turns into (API Gateway's UNAUTHORIZED gateway response). */

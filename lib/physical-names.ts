@@ -1,0 +1,57 @@
+/**
+ * Physical names that must be unique per account and Region, derived from the stack, so two
+ * Keygate stacks (say `Keygate` and `KeygateStaging`) can live side by side. Everything else
+ * Keygate creates gets a CloudFormation-generated name, which already contains the stack name.
+ *
+ * - API key values: "API key values must be unique" per account and Region; a second stack
+ *   with the same value fails with 409 `API Key already exists`
+ *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html).
+ * - EventBridge bus names are unique per account and Region; CDK's generated name comes from
+ *   the construct path (`KeygateNotificationsBus…`), which is the same in every Keygate stack.
+ *
+ * Stack names are themselves unique per account and Region, so a name derived from the stack
+ * name cannot collide with another Keygate stack's.
+ */
+import { createHash } from 'node:crypto';
+import { Aws, Fn, Stack, Token } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+function literalStackName(scope: IConstruct): string {
+  const name = Stack.of(scope).stackName;
+  // A token cannot be hashed at synth time; Keygate always passes a literal stack name.
+  if (Token.isUnresolved(name)) throw new Error('Keygate needs a literal stack name to derive per-stack resource names');
+  return name;
+}
+
+const alphanumeric = (text: string): string => text.replace(/[^A-Za-z0-9]/g, '');
+
+/**
+ * The value of the usage plan's one API key (the authorizer returns it as
+ * `usageIdentifierKey`): `keygate` + the stack name's letters and digits (at most 64) + 12 hex
+ * digits of SHA-256 over the exact stack name + the Region's letters and digits.
+ *
+ * Alphanumeric and at least 20 characters, as API Gateway requires of a key value. The hash
+ * tells apart stack names that differ only in punctuation (`Keygate-Staging`,
+ * `KeygateStaging`). It is not a secret: with apiKeySource AUTHORIZER a client cannot present
+ * a usage key (docs/authorizer.md). In an environment-agnostic stack the Region is a deploy-time
+ * value, so the result is an `Fn::Join` over `Fn::Split('-', AWS::Region)`; with an explicit
+ * Region it is a literal string.
+ */
+export function admittedUsageKeyValue(scope: IConstruct): string {
+  const stackName = literalStackName(scope);
+  const digest = createHash('sha256').update(stackName, 'utf8').digest('hex').slice(0, 12);
+  const prefix = `keygate${alphanumeric(stackName).slice(0, 64)}${digest}`;
+  const region = Stack.of(scope).region;
+  if (!Token.isUnresolved(region)) return prefix + alphanumeric(region);
+  return Fn.join('', [prefix, Fn.join('', Fn.split('-', Aws.REGION))]);
+}
+
+/** The EventBridge bus name: `<stackName>-events` (bus names allow `[/.\-_A-Za-z0-9]`, stack names `[A-Za-z][A-Za-z0-9-]*`). */
+export function eventBusName(scope: IConstruct): string {
+  return `${literalStackName(scope)}-events`;
+}
+
+/** The REST API's name. Not required to be unique, but two APIs both called `Api` are hard to tell apart in the console. */
+export function restApiName(scope: IConstruct): string {
+  return literalStackName(scope);
+}
