@@ -7,6 +7,8 @@
 export interface FieldError {
   readonly field: string;
   readonly message: string;
+  /** Set for the input rules in docs/api.md ("Input rules"), e.g. `bidi_control`; stable for clients to branch on. */
+  readonly code?: string;
 }
 
 export interface ProblemBody {
@@ -26,9 +28,11 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  431: 'Request Header Fields Too Large',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
@@ -69,8 +73,11 @@ export function problemBody(
 
 export const notFound = (): ProblemError => new ProblemError(404, 'key_not_found', 'No key with this id exists for the caller.');
 
+/** At most this many field errors are listed: a 16 KB body of unknown members must not become a 200 KB answer. */
+export const MAX_LISTED_ERRORS = 50;
+
 export function validationFailed(errors: readonly FieldError[]): ProblemError {
   const first = errors[0]!;
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-  return new ProblemError(400, 'validation_failed', `${first.field}: ${first.message}${more}`, errors);
+  return new ProblemError(400, 'validation_failed', `${first.field}: ${first.message}${more}`, errors.slice(0, MAX_LISTED_ERRORS));
 }

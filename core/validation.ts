@@ -8,15 +8,20 @@ import { KEY_ENVIRONMENTS, type KeyEnvironment } from './key-format';
 import { type FieldError, ProblemError, validationFailed } from './problem';
 import type { KeyStatus, Quota, RateLimit } from './records';
 import { SCOPE_PATTERN } from './scopes';
+import { displayName, isWellFormed, textProblem } from './text';
 
 export const LIMITS = {
   maxBodyBytes: 16 * 1024,
+  /** Objects and arrays nested in a request body (the body is level 1); checked before anything recursive runs. */
+  maxBodyDepth: 64,
   nameMax: 128,
   descriptionMax: 1024,
   scopesMax: 50,
   scopeNameMax: 64,
   allowedIpsMax: 100,
   metadataMaxBytes: 4096,
+  /** Levels of objects and arrays in `metadata` (the metadata object is level 1). */
+  metadataMaxDepth: 32,
   expiresInDaysMax: 3650,
   rateLimitMax: 1_000_000,
   windowSecondsMin: 1,
@@ -70,8 +75,8 @@ export interface ListKeysQuery {
 
 class Checker {
   readonly errors: FieldError[] = [];
-  fail(field: string, message: string): undefined {
-    this.errors.push({ field, message });
+  fail(field: string, message: string, code?: string): undefined {
+    this.errors.push({ field, message, ...(code ? { code } : {}) });
     return undefined;
   }
   done(): void {
@@ -89,7 +94,7 @@ function requireObject(body: unknown, what: string): Record<string, unknown> {
 }
 
 function rejectUnknown(c: Checker, obj: Record<string, unknown>, allowed: readonly string[], prefix = ''): void {
-  for (const k of Object.keys(obj)) if (!allowed.includes(k)) c.fail(prefix + k, 'unknown field');
+  for (const k of Object.keys(obj)) if (!allowed.includes(k)) c.fail(prefix + displayName(k), 'unknown field');
 }
 
 function str(c: Checker, field: string, v: unknown, min: number, max: number): string | undefined {
@@ -97,8 +102,8 @@ function str(c: Checker, field: string, v: unknown, min: number, max: number): s
   const t = v.trim();
   if (t.length < min) return c.fail(field, min === 1 ? 'must not be empty' : `must be at least ${min} characters`);
   if (t.length > max) return c.fail(field, `must be at most ${max} characters`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(t)) return c.fail(field, 'must not contain control characters');
+  const problem = textProblem(t);
+  if (problem) return c.fail(field, problem.message, problem.code);
   return t;
 }
 
@@ -179,11 +184,57 @@ function allowedIps(c: Checker, field: string, v: unknown): string[] | undefined
   return out;
 }
 
+/**
+ * Checks that `v` is plain JSON within the metadata limits and measures its JSON size
+ * exactly as `JSON.stringify` would, without recursion: depth and size are enforced before
+ * anything recursive (JSON.stringify, the DynamoDB marshaller) ever sees the value.
+ */
+function metadataProblem(v: Record<string, unknown>): { message: string; code?: string } | undefined {
+  const tooBig = { message: `must be at most ${LIMITS.metadataMaxBytes} bytes as JSON` };
+  const stack: [unknown, number][] = [[v, 1]];
+  let bytes = 0;
+  const text = (s: string): boolean => {
+    bytes += Buffer.byteLength(JSON.stringify(s), 'utf8');
+    return isWellFormed(s);
+  };
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value === 'boolean') bytes += value === false ? 5 : 4; // null, true, false
+    else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return { message: 'must not contain numbers outside the IEEE double range (they would be stored as null)', code: 'number_out_of_range' };
+      bytes += JSON.stringify(value).length;
+    } else if (typeof value === 'string') {
+      if (!text(value)) return { message: 'must not contain unpaired UTF-16 surrogates', code: 'lone_surrogate' };
+    } else if (typeof value === 'object') {
+      if (depth > LIMITS.metadataMaxDepth) return { message: `must be nested at most ${LIMITS.metadataMaxDepth} levels deep`, code: 'nesting_too_deep' };
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (Array.isArray(value)) {
+        bytes += 2 + Math.max(0, value.length - 1);
+        if (bytes > LIMITS.metadataMaxBytes) return tooBig;
+        for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], depth + 1]);
+      } else if (proto === Object.prototype || proto === null) {
+        const names = Object.keys(value);
+        bytes += 2 + Math.max(0, names.length - 1) + names.length; // braces, commas, colons
+        for (const name of names) {
+          if (!text(name)) return { message: 'must not contain unpaired UTF-16 surrogates', code: 'lone_surrogate' };
+          if (bytes > LIMITS.metadataMaxBytes) return tooBig;
+          stack.push([(value as Record<string, unknown>)[name], depth + 1]);
+        }
+      } else {
+        return { message: 'must hold only JSON values', code: 'not_json' };
+      }
+    } else {
+      return { message: 'must hold only JSON values', code: 'not_json' };
+    }
+    if (bytes > LIMITS.metadataMaxBytes) return tooBig;
+  }
+  return undefined;
+}
+
 function metadata(c: Checker, field: string, v: unknown): Record<string, unknown> | undefined {
   if (!isPlainObject(v)) return c.fail(field, 'must be a JSON object');
-  if (Buffer.byteLength(JSON.stringify(v), 'utf8') > LIMITS.metadataMaxBytes) {
-    return c.fail(field, `must be at most ${LIMITS.metadataMaxBytes} bytes as JSON`);
-  }
+  const problem = metadataProblem(v);
+  if (problem) return c.fail(field, problem.message, problem.code);
   return v;
 }
 
@@ -286,7 +337,8 @@ const STATUSES: readonly KeyStatus[] = ['active', 'revoked', 'expired'];
 
 export function parseListQuery(query: Readonly<Record<string, string | undefined>>): ListKeysQuery {
   const c = new Checker();
-  const q: Record<string, unknown> = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
+  // Keyed by the client's parameter names: null-prototype, so `constructor` or `__proto__` are just unknown names.
+  const q: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)));
   rejectUnknown(c, q, ['ownerId', 'status', 'limit', 'cursor']);
   const owner = q.ownerId === undefined ? undefined : ownerId(c, 'ownerId', q.ownerId);
   let status: KeyStatus | undefined;

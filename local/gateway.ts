@@ -58,10 +58,32 @@ const ACCOUNT = '000000000000';
 const REGION = 'local';
 export const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
+/**
+ * Maps keyed by the client's header and parameter names are null-prototype: `?constructor=1`
+ * or `?__proto__=1` must be a parameter like any other, not Object.prototype's member.
+ */
+function nameMap<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 function singleValued(multi: Record<string, string[]>): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = nameMap<string>();
   for (const [k, v] of Object.entries(multi)) out[k] = v[v.length - 1]!;
   return out;
+}
+
+/**
+ * API Gateway hands a text body to the Lambda as a string. Bytes that are not UTF-8 go as
+ * base64 (as API Gateway does for a binary media type), so the Lambda can refuse them instead
+ * of receiving them silently repaired to U+FFFD.
+ */
+function lambdaBody(body: Buffer | undefined): { body: string | null; isBase64Encoded: boolean } {
+  if (!body || body.length === 0) return { body: null, isBase64Encoded: false };
+  try {
+    return { body: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body), isBase64Encoded: false };
+  } catch {
+    return { body: body.toString('base64'), isBase64Encoded: true };
+  }
 }
 
 export class LocalGateway {
@@ -95,12 +117,12 @@ export class LocalGateway {
     }
     const { route, pathParameters } = matched;
 
-    const multiHeaders: Record<string, string[]> = {};
+    const multiHeaders = nameMap<string[]>();
     for (const [k, v] of Object.entries(req.headers)) {
       if (v === undefined) continue;
       multiHeaders[k] = Array.isArray(v) ? v : [v];
     }
-    const multiQuery: Record<string, string[]> = {};
+    const multiQuery = nameMap<string[]>();
     for (const [k, v] of req.query) (multiQuery[k] ??= []).push(v);
     const headers = singleValued(multiHeaders);
     const query = Object.keys(multiQuery).length > 0 ? singleValued(multiQuery) : null;
@@ -182,8 +204,7 @@ export class LocalGateway {
       pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : null,
       stageVariables: null,
       requestContext: { ...requestContext, authorizer: authorizerContext },
-      body: req.body && req.body.length > 0 ? req.body.toString('utf8') : null,
-      isBase64Encoded: false,
+      ...lambdaBody(req.body),
     } as unknown as APIGatewayProxyEvent;
 
     let result;

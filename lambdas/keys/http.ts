@@ -1,6 +1,7 @@
 /** HTTP helpers for the keys Lambda: JSON and problem+json responses, request body parsing. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { PROBLEM_CONTENT_TYPE } from '../../core/gateway-responses';
+import { decodeUtf8, parseStrictJson } from '../../core/json';
 import { type ProblemBody, ProblemError } from '../../core/problem';
 import { LIMITS } from '../../core/validation';
 
@@ -14,6 +15,7 @@ export function problem(body: ProblemBody, headers: Record<string, string> = {})
   return { statusCode: body.status, headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, ...COMMON, ...headers }, body: JSON.stringify(body) };
 }
 
+/** Header names are the client's: only own entries are read, never inherited ones such as `constructor`. */
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {
   for (const [k, v] of Object.entries(event.headers ?? {})) if (k.toLowerCase() === name && v !== undefined) return v;
   return undefined;
@@ -21,21 +23,21 @@ function header(event: APIGatewayProxyEvent, name: string): string | undefined {
 
 /**
  * The JSON body, or `undefined` when there is none. Oversized → 413, wrong media type →
- * 415, unparseable → 400; each names the problem.
+ * 415; not UTF-8, not JSON, nested too deep, duplicate members or unpaired surrogates →
+ * 400 (core/json.ts); each names the problem. The size check runs first, on bytes.
  */
 export function readJsonBody(event: APIGatewayProxyEvent): unknown {
   if (event.body === null || event.body === undefined || event.body === '') return undefined;
-  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-  if (raw.length > LIMITS.maxBodyBytes) {
-    throw new ProblemError(413, 'payload_too_large', `The request body is ${raw.length} bytes; the limit is ${LIMITS.maxBodyBytes} bytes.`);
+  // A base64 body carries the client's bytes (the local gateway sends bytes that are not UTF-8 this way);
+  // a text body was already decoded by the gateway, so only its UTF-16 can be checked.
+  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
+  const size = bytes ? bytes.length : Buffer.byteLength(event.body, 'utf8');
+  if (size > LIMITS.maxBodyBytes) {
+    throw new ProblemError(413, 'payload_too_large', `The request body is ${size} bytes; the limit is ${LIMITS.maxBodyBytes} bytes.`);
   }
   const type = header(event, 'content-type');
   if (type !== undefined && !/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type)) {
-    throw new ProblemError(415, 'unsupported_media_type', `Content-Type must be application/json (got ${type.slice(0, 100)}).`);
+    throw new ProblemError(415, 'unsupported_media_type', `Content-Type must be application/json (got ${JSON.stringify(type.slice(0, 100))}).`);
   }
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    throw new ProblemError(400, 'malformed_json', `The request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
-  }
+  return parseStrictJson(bytes ? decodeUtf8(bytes) : event.body, LIMITS.maxBodyDepth);
 }

@@ -279,3 +279,119 @@ describe('parseListQuery', () => {
     expect(failedFields(() => parseListQuery(query))).toEqual([field]);
   });
 });
+
+describe('text rules for names and descriptions', () => {
+  /** Expects exactly one field error and returns it. */
+  function onlyError(fn: () => unknown): { field: string; message: string; code?: string } {
+    const p = problemFrom(fn);
+    expect(p.code).toBe('validation_failed');
+    expect(p.errors).toHaveLength(1);
+    return p.errors![0]!;
+  }
+
+  it.each([
+    ['a C1 control (U+0085 NEL)', 'a\u0085b', 'control_character', /control characters \(U\+0085 at character 2\)/],
+    ['a C1 control (U+009B CSI)', 'a\u009b31mb', 'control_character', /U\+009B/],
+    ['a line separator (U+2028)', 'a\u2028b', 'control_character', /U\+2028/],
+    ['a right-to-left override (U+202E)', 'invoice\u202Efdp.exe', 'bidi_control', /bidirectional override or isolate characters \(U\+202E/],
+    ['a left-to-right embedding (U+202A)', 'a\u202Ab', 'bidi_control', /U\+202A/],
+    ['a first-strong isolate (U+2068)', 'a\u2068b', 'bidi_control', /U\+2068/],
+    ['a pop directional isolate (U+2069)', 'a\u2069b', 'bidi_control', /U\+2069/],
+    ['a zero-width space (U+200B)', 'ad\u200bmin', 'zero_width_character', /zero-width or invisible characters \(U\+200B/],
+    ['a zero-width joiner (U+200D)', 'a\u200db', 'zero_width_character', /U\+200D/],
+    ['a word joiner (U+2060)', 'a\u2060b', 'zero_width_character', /U\+2060/],
+    ['a zero-width no-break space inside (U+FEFF)', 'a\ufeffb', 'zero_width_character', /U\+FEFF/],
+    ['a lone high surrogate', 'a\ud800b', 'lone_surrogate', /unpaired UTF-16 surrogates \(U\+D800/],
+    ['a lone low surrogate', 'a\udc00', 'lone_surrogate', /U\+DC00/],
+    ['a reversed surrogate pair', 'a\udc00\ud800b', 'lone_surrogate', /U\+DC00/],
+  ])('rejects a name with %s', (_what, name, code, message) => {
+    // Act
+    const err = onlyError(() => parseCreateKey({ name }, NOW));
+    // Assess
+    expect(err).toMatchObject({ field: 'name', code });
+    expect(err.message).toMatch(message);
+  });
+
+  it('rejects the same characters in a description, in create and update', () => {
+    expect(onlyError(() => parseCreateKey({ name: 'ci', description: 'x\u202ey' }, NOW))).toMatchObject({ field: 'description', code: 'bidi_control' });
+    expect(onlyError(() => parseUpdateKey({ description: 'x\u200by' }, NOW))).toMatchObject({ field: 'description', code: 'zero_width_character' });
+    expect(onlyError(() => parseUpdateKey({ name: 'x\u0085' }, NOW))).toMatchObject({ field: 'name', code: 'control_character' });
+  });
+
+  it('accepts scripts, emoji made of surrogate pairs, and right-to-left marks', () => {
+    for (const name of ['🔑 Ключ 東京 café', 'שלום\u200f (prod)', 'مفتاح', '👍🏽', 'नमस्ते']) {
+      expect(parseCreateKey({ name }, NOW).name).toBe(name);
+    }
+  });
+});
+
+describe('metadata limits', () => {
+  const deep = (levels: number): Record<string, unknown> => {
+    let v: Record<string, unknown> = { leaf: true };
+    for (let i = 1; i < levels; i++) v = { a: v };
+    return v;
+  };
+
+  it('accepts metadata nested exactly to the depth limit', () => {
+    const metadata = deep(LIMITS.metadataMaxDepth);
+    expect(parseCreateKey({ name: 'ci', metadata }, NOW).metadata).toBe(metadata);
+  });
+
+  it('rejects metadata nested one level deeper than the limit', () => {
+    const p = problemFrom(() => parseCreateKey({ name: 'ci', metadata: deep(LIMITS.metadataMaxDepth + 1) }, NOW));
+    expect(p.errors).toEqual([{ field: 'metadata', message: `must be nested at most ${LIMITS.metadataMaxDepth} levels deep`, code: 'nesting_too_deep' }]);
+  });
+
+  it('rejects metadata nested 100,000 levels deep with a field error, not a stack overflow', () => {
+    // Prepare: deeper than JSON.stringify can recurse.
+    let metadata: unknown = 1;
+    for (let i = 0; i < 100_000; i++) metadata = [metadata];
+    expect(() => JSON.stringify(metadata)).toThrow(RangeError);
+    // Act + Assess
+    expect(failedFields(() => parseUpdateKey({ metadata: { a: metadata } }, NOW))).toEqual(['metadata']);
+  });
+
+  it('measures the size exactly as JSON.stringify does', () => {
+    const metadata = { s: 'é"\\\n\u0001', n: [1.5, -0, 1e21, 0.1], b: [true, false, null], o: {}, a: [], e: '🔑' };
+    const exact = Buffer.byteLength(JSON.stringify(metadata));
+    const pad = { ...metadata, p: 'x'.repeat(LIMITS.metadataMaxBytes - exact - ',"p":""'.length) };
+    expect(Buffer.byteLength(JSON.stringify(pad))).toBe(LIMITS.metadataMaxBytes);
+    expect(parseCreateKey({ name: 'ci', metadata: pad }, NOW).metadata).toBe(pad);
+    expect(failedFields(create({ metadata: { ...pad, p: `${pad.p}x` } }))).toEqual(['metadata']);
+  });
+
+  it.each([
+    ['a number outside the double range (JSON 1e400)', { n: Infinity }, 'number_out_of_range'],
+    ['a lone surrogate in a value', { s: 'a\ud800' }, 'lone_surrogate'],
+    ['a lone surrogate in a member name', { ['\udc00']: 1 }, 'lone_surrogate'],
+    ['a value JSON cannot hold (BigInt)', { n: 1n }, 'not_json'],
+    ['a Date object', { d: new Date(0) }, 'not_json'],
+    ['an undefined member', { u: undefined }, 'not_json'],
+  ])('rejects metadata holding %s', (_what, metadata, code) => {
+    const p = problemFrom(create({ metadata }));
+    expect(p.errors).toEqual([expect.objectContaining({ field: 'metadata', code })]);
+  });
+});
+
+describe('maps keyed by user input', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])('rejects the query parameter %s as an unknown field', (name) => {
+    // Prepare: as the gateway builds it, with the name as an own member.
+    const query = Object.assign(Object.create(null) as Record<string, string>, { [name]: '1' });
+    Object.defineProperty(query, name, { value: '1', enumerable: true });
+    // Act + Assess
+    expect(failedFields(() => parseListQuery(query))).toEqual([name]);
+  });
+
+  it('shortens an unknown member name of 10,000 characters in the error', () => {
+    const p = problemFrom(create({ ['x'.repeat(10_000)]: 1 }));
+    expect(p.errors![0]!.field.length).toBeLessThanOrEqual(65);
+  });
+
+  it('lists at most 50 field errors but counts them all in the detail', () => {
+    const body: Record<string, unknown> = { name: 'ci' };
+    for (let i = 0; i < 500; i++) body[`u${i}`] = 1;
+    const p = problemFrom(() => parseCreateKey(body, NOW));
+    expect(p.errors).toHaveLength(50);
+    expect(p.detail).toMatch(/\(and 499 more\)$/);
+  });
+});
