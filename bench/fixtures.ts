@@ -7,8 +7,8 @@
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '../adapters/dynamodb/client';
-import { DynamoCounterStore } from '../adapters/dynamodb/counter-store';
+import { CLIENT_PROFILES } from '../adapters/client-profiles';
+import { createRuntime } from '../adapters/runtime';
 import { DynamoKeyRepository } from '../adapters/dynamodb/key-repository';
 import { JsonLogger } from '../adapters/json-logger';
 import { ADMITTED_USAGE_KEY, type KeygateConfig, resolveConfig } from '../core/config';
@@ -16,13 +16,11 @@ import { newKeyId } from '../core/ids';
 import { generateKey } from '../core/key-format';
 import { type Clock, systemClock } from '../core/ports';
 import type { Quota, RateLimit, SealedKeyRecord } from '../core/records';
-import { LastUsedTracker } from '../core/usage-signals';
-import { KeyVerifier } from '../core/verifier';
 import { type AuthorizerHandler, createAuthorizer } from '../lambdas/authorizer/authorizer';
 
-/** Client settings copied from lambdas/authorizer/handler.ts. */
-export const KEY_CLIENT_SETTINGS = { maxAttempts: 2, requestTimeoutMs: 1000, connectionTimeoutMs: 500 } as const;
-export const COUNTER_CLIENT_SETTINGS = { maxAttempts: 1, requestTimeoutMs: 1000, connectionTimeoutMs: 500 } as const;
+/** The authorizer's client settings (adapters/client-profiles.ts). */
+export const KEY_CLIENT_SETTINGS = CLIENT_PROFILES.keyRead;
+export const COUNTER_CLIENT_SETTINGS = CLIENT_PROFILES.counterWrite;
 
 export interface Tables {
   readonly endpoint: string;
@@ -50,22 +48,24 @@ export interface AuthorizerOptions {
 /** One "authorizer container": own clients, own cache, own LastUsedTracker. */
 export function buildAuthorizer(tables: Tables, options: AuthorizerOptions): BenchAuthorizer {
   const config = resolveConfig({ defaultRateLimit: null, ...options.config, cacheTtlSeconds: options.cacheTtlSeconds });
-  const keyDoc = createDocumentClient({ endpoint: tables.endpoint, ...KEY_CLIENT_SETTINGS });
-  const counterDoc = createDocumentClient({ endpoint: tables.endpoint, ...COUNTER_CLIENT_SETTINGS });
-  options.instrument?.(keyDoc, counterDoc);
   let lines = 0;
   // The real logger at its default level ('info'); lines are counted, not printed.
   const logger = new JsonLogger({ service: 'keygate-authorizer' }, () => {
     lines++;
   }, 'info');
   const clock = options.clock ?? systemClock;
-  const repo = new DynamoKeyRepository(keyDoc, tables.keyTable);
+  const runtime = createRuntime({
+    tables: { keys: tables.keyTable, counters: tables.counterTable },
+    config,
+    logger,
+    clock,
+    dynamoEndpoint: tables.endpoint,
+    keyTableProfile: CLIENT_PROFILES.keyRead,
+  });
+  const { keyDoc, counterDoc } = runtime;
+  options.instrument?.(keyDoc, counterDoc);
   const handler = createAuthorizer({
-    verifier: new KeyVerifier(repo, config, clock, new DynamoCounterStore(counterDoc, tables.counterTable), {
-      lastUsed: new LastUsedTracker(repo, logger),
-      quotaWarningThreshold: config.quotaWarningThreshold,
-      logger,
-    }),
+    verifier: runtime.verifier,
     config,
     logger,
     admittedUsageKey: ADMITTED_USAGE_KEY,

@@ -1,7 +1,10 @@
 /**
  * Side effects of an admitted request that must never delay the decision: the key's
- * lastUsedAt, and quota warnings. Callers never await them; failures are logged.
+ * lastUsedAt, and quota warnings. They run beside the decision and are tracked in a
+ * BackgroundWork that the handler flushes, with a bound, before it returns. Failures are
+ * logged, never raised; each is attempted once (at most once, never twice).
  */
+import type { BackgroundWork } from './background';
 import type { LimitPlan, LimitResult } from './limits';
 import { LruCache } from './lru-cache';
 import type { EventSink, KeyRepository, Logger } from './ports';
@@ -13,6 +16,7 @@ export class LastUsedTracker {
   constructor(
     private readonly repo: Pick<KeyRepository, 'touchLastUsed'>,
     private readonly logger?: Logger,
+    private readonly background?: BackgroundWork,
     private readonly intervalMs = 60_000,
     maxKeys = 10_000,
   ) {
@@ -24,7 +28,8 @@ export class LastUsedTracker {
     const ms = now.getTime();
     if (this.recent.get(keyId, ms)) return;
     this.recent.set(keyId, true, ms + this.intervalMs);
-    this.repo.touchLastUsed(keyId, now.toISOString()).catch((error: unknown) => this.logger?.log('warn', 'lastUsedAt update failed', { keyId, error }));
+    const write = this.repo.touchLastUsed(keyId, now.toISOString()).catch((error: unknown) => this.logger?.log('warn', 'lastUsedAt update failed', { keyId, error }));
+    this.background?.track(write);
   }
 }
 
@@ -76,9 +81,10 @@ export function quotaWarnings(
   return out;
 }
 
-/** Publishes in the background; a failure is logged, never raised. */
-export function publishInBackground(sink: EventSink, events: readonly QuotaWarningEvent[], logger?: Logger): void {
+/** Publishes in the background (tracked when `background` is given); a failure is logged, never raised. */
+export function publishInBackground(sink: EventSink, events: readonly QuotaWarningEvent[], logger?: Logger, background?: BackgroundWork): void {
   for (const e of events) {
-    sink.publish(e).catch((error: unknown) => logger?.log('warn', 'event publish failed', { type: e.type, keyId: e.keyId, error }));
+    const sent = sink.publish(e).catch((error: unknown) => logger?.log('warn', 'event publish failed', { type: e.type, keyId: e.keyId, error }));
+    background?.track(sent);
   }
 }

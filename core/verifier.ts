@@ -5,8 +5,10 @@
  * Cache semantics: a found record is trusted for `cacheTtlSeconds` (the maximum lag
  * before a revocation or change takes effect in this container); an unknown hash is
  * remembered for `negativeCacheTtlSeconds`. Expiry is re-evaluated on every request
- * against the cached record, so expiry is exact even from the cache.
+ * against the cached record, so expiry is exact even from the cache. Cache fills are
+ * single-flight: concurrent misses for one hash share one read (and its failure).
  */
+import { BackgroundWork } from './background';
 import type { KeygateConfig } from './config';
 import { decide, type VerificationOutcome } from './decision';
 import { hashKey, parseKey } from './key-format';
@@ -64,10 +66,42 @@ export class KeyVerifier {
     private readonly clock: Clock,
     /** Absent = limits are not enforced (only where no counter table exists). */
     private readonly counters?: CounterStore,
-    /** Off-critical-path effects of admitted requests. */
-    private readonly signals: { lastUsed?: LastUsedTracker; events?: EventSink; quotaWarningThreshold?: number; logger?: Logger } = {},
+    /** Off-critical-path effects of admitted requests, tracked in `background`. */
+    private readonly signals: {
+      lastUsed?: LastUsedTracker;
+      events?: EventSink;
+      quotaWarningThreshold?: number;
+      logger?: Logger;
+      background?: BackgroundWork;
+    } = {},
   ) {
     this.cache = new LruCache<CacheEntry>(config.cacheMaxEntries);
+    this.background = signals.background ?? new BackgroundWork();
+  }
+
+  private readonly inflight = new Map<string, Promise<CacheEntry>>();
+  private readonly background: BackgroundWork;
+
+  /** Waits (at most `boundMs`) for side effects started by earlier verifications. */
+  flush(boundMs?: number): Promise<boolean> {
+    return this.background.flush(boundMs);
+  }
+
+  /** One read per hash at a time: a miss joins a read already in flight for the same hash. */
+  private load(hash: string, nowMs: number): Promise<CacheEntry> {
+    const joined = this.inflight.get(hash);
+    if (joined) return joined;
+    const read = this.repo
+      .getAuthzByHash(hash)
+      .then((record) => {
+        const entry = { record };
+        const ttl = record ? this.config.cacheTtlSeconds : this.config.negativeCacheTtlSeconds;
+        if (ttl > 0) this.cache.set(hash, entry, nowMs + ttl * 1000);
+        return entry;
+      })
+      .finally(() => this.inflight.delete(hash));
+    this.inflight.set(hash, read);
+    return read;
   }
 
   async verify(req: VerifyRequest): Promise<VerificationOutcome> {
@@ -76,13 +110,7 @@ export class KeyVerifier {
     const hash = hashKey(req.key);
     const now = this.clock.now();
     const nowMs = now.getTime();
-    let entry = this.cache.get(hash, nowMs);
-    if (!entry) {
-      const record = await this.repo.getAuthzByHash(hash);
-      entry = { record };
-      const ttl = record ? this.config.cacheTtlSeconds : this.config.negativeCacheTtlSeconds;
-      if (ttl > 0) this.cache.set(hash, entry, nowMs + ttl * 1000);
-    }
+    const entry = this.cache.get(hash, nowMs) ?? (await this.load(hash, nowMs));
     const outcome = decide({ record: entry.record, now, requiredScopes: req.requiredScopes, sourceIp: req.sourceIp });
     // Limits come last: a request refused for any other reason never moves a counter.
     if (outcome.code !== 'VALID') return outcome;
@@ -96,7 +124,7 @@ export class KeyVerifier {
       this.signals.lastUsed?.note(outcome.key.keyId, now);
       if (this.signals.events && plan.quota) {
         const warnings = quotaWarnings(outcome.key, plan, limits, this.signals.quotaWarningThreshold ?? 0.8, now);
-        publishInBackground(this.signals.events, warnings, this.signals.logger);
+        publishInBackground(this.signals.events, warnings, this.signals.logger, this.background);
       }
       return { code: 'VALID', key: outcome.key, limits };
     }

@@ -5,9 +5,10 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { JsonLogger } from '../adapters/json-logger';
 import { localConfig } from './config';
 import { startDynamoDbLocal } from './dynamodb-local';
-import { ADMIN_OWNER_ID, adminKeyPath, LOCAL_TABLE_NAME, localServices, readLocalState, writeAdminKey } from './stack';
+import { ADMIN_OWNER_ID, adminKeyPath, LOCAL_TABLE_NAME, localRuntime, readLocalState, writeAdminKey } from './stack';
 
 export class AdminKeyExistsError extends Error {
   override readonly name = 'AdminKeyExistsError';
@@ -30,14 +31,14 @@ export async function bootstrapLocal(opts: { home?: string; force?: boolean } = 
   }
   const ddb = running ? undefined : await startDynamoDbLocal({ dataDir: join(home, 'dynamodb') });
   try {
-    const { service, doc } = await localServices({
+    const runtime = await localRuntime({
       home,
       dynamoEndpoint: running ? state!.dynamoEndpoint : ddb!.endpoint,
       tableName: state?.tableName ?? LOCAL_TABLE_NAME,
       config: localConfig(),
+      logger: new JsonLogger({ service: 'keygate-bootstrap' }, undefined, 'warn'),
     });
-    const created = await service.createBootstrapKey({ ownerId: ADMIN_OWNER_ID, name: 'bootstrap admin', createdBy: 'bootstrap' });
-    doc.destroy();
+    const created = await runtime.service.createBootstrapKey({ ownerId: ADMIN_OWNER_ID, name: 'bootstrap admin', createdBy: 'bootstrap' }).finally(() => runtime.destroy());
     return { plaintext: created.plaintext, keyId: created.view.id, path: writeAdminKey(home, created.plaintext) };
   } finally {
     await ddb?.stop();

@@ -9,6 +9,10 @@ import { createDocumentClient } from '../adapters/dynamodb/client';
 export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
+  /** The Java process (tests freeze it with SIGSTOP; `npm start`'s watchdog watches it). */
+  readonly pid: number;
+  /** Resolves when the Java process exits, for whatever reason, with its exit code or signal. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Stops the Java process and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -55,7 +59,12 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   let exited = false;
-  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const exitPromise = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = true;
+      resolve({ code, signal });
+    }),
+  );
   const endpoint = `http://127.0.0.1:${port}`;
   const doc = createDocumentClient({ endpoint, maxAttempts: 1, requestTimeoutMs: 1000 });
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
@@ -76,9 +85,12 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   return {
     endpoint,
     port,
+    pid: child.pid!,
+    exited: exitPromise,
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');
+      child.kill('SIGCONT'); // a stopped (frozen) JVM acts on SIGTERM only once it runs again
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exitPromise;
       clearTimeout(timer);

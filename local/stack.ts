@@ -7,22 +7,21 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADMITTED_USAGE_KEY, type KeygateConfig } from '../core/config';
-import { EnvelopeCipher } from '../core/envelope';
-import { KeyService } from '../core/key-service';
-import { type Clock, type Logger, systemClock } from '../core/ports';
-import { KeyVerifier } from '../core/verifier';
-import { createDocumentClient } from '../adapters/dynamodb/client';
+import type { KeyService } from '../core/key-service';
+import { type Clock, type EventSink, type Logger, systemClock } from '../core/ports';
+import { CLIENT_PROFILES, type ClientProfile } from '../adapters/client-profiles';
 import { createTable } from '../adapters/dynamodb/create-tables';
-import { DynamoCounterStore } from '../adapters/dynamodb/counter-store';
+import type { DynamoCounterStore } from '../adapters/dynamodb/counter-store';
 import { COUNTER_TABLE } from '../adapters/dynamodb/table-schema';
-import { DynamoKeyRepository } from '../adapters/dynamodb/key-repository';
+import type { DynamoKeyRepository } from '../adapters/dynamodb/key-repository';
 import { JsonLogger } from '../adapters/json-logger';
 import { LocalDataKeyProvider } from '../adapters/local-data-key-provider';
 import { FileEventSink } from '../adapters/file-event-sink';
-import { LastUsedTracker } from '../core/usage-signals';
+import { createRuntime, type Runtime } from '../adapters/runtime';
 import { createAuthorizer } from '../lambdas/authorizer/authorizer';
 import { createKeysHandler } from '../lambdas/keys/app';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { ConcurrencyLimit, limited } from './concurrency';
 import { LocalGateway } from './gateway';
 import { type LocalServerOptions, startLocalServer } from './server';
 
@@ -86,22 +85,51 @@ export function writeAdminKey(home: string, plaintext: string): string {
   return path;
 }
 
-/** Builds the service objects on a DynamoDB endpoint (shared by the local stack and `keygate bootstrap`). */
-export async function localServices(opts: { home: string; dynamoEndpoint: string; tableName: string; config: KeygateConfig; inMemoryMasterKey?: boolean; clock?: Clock }) {
-  const client = new DynamoDBClient({ endpoint: opts.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  await createTable(client, opts.tableName);
-  await createTable(client, counterTableFor(opts.tableName), COUNTER_TABLE);
-  client.destroy();
-  const doc = createDocumentClient({ endpoint: opts.dynamoEndpoint, maxAttempts: 2, requestTimeoutMs: 1000, connectionTimeoutMs: 500 });
-  const repo = new DynamoKeyRepository(doc, opts.tableName);
-  const counters = new DynamoCounterStore(
-    createDocumentClient({ endpoint: opts.dynamoEndpoint, maxAttempts: 1, requestTimeoutMs: 2000, connectionTimeoutMs: 2000 }),
-    counterTableFor(opts.tableName),
-  );
-  const clock = opts.clock ?? systemClock;
-  const provider = opts.inMemoryMasterKey ? new LocalDataKeyProvider(randomBytes(32)) : LocalDataKeyProvider.fromHome(opts.home);
-  const service = new KeyService({ repo, cipher: new EnvelopeCipher(provider, clock), config: opts.config, clock, counters });
-  return { doc, repo, counters, service, clock };
+/** Local timeouts are the deployed ones × this: DynamoDB Local runs on a JVM that shares a laptop's cores. */
+export const LOCAL_TIMEOUT_SCALE = 2;
+/** Concurrent invocations per local function (see local/concurrency.ts). */
+export const LOCAL_CONCURRENCY = 16;
+
+/** Creates the key and counter tables if they are missing. */
+export async function ensureTables(dynamoEndpoint: string, tableName: string): Promise<void> {
+  const client = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    await createTable(client, tableName);
+    await createTable(client, counterTableFor(tableName), COUNTER_TABLE);
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * The keys Lambda's runtime on a DynamoDB endpoint (the local stack and `keygate bootstrap`):
+ * the same composition root as in AWS, with the local KMS stand-in.
+ */
+export async function localRuntime(opts: {
+  home: string;
+  dynamoEndpoint: string;
+  tableName: string;
+  config: KeygateConfig;
+  logger: Logger;
+  inMemoryMasterKey?: boolean;
+  clock?: Clock;
+  events?: EventSink;
+  keyTableProfile?: ClientProfile;
+}): Promise<Runtime & { service: KeyService }> {
+  await ensureTables(opts.dynamoEndpoint, opts.tableName);
+  const dataKeys = opts.inMemoryMasterKey ? new LocalDataKeyProvider(randomBytes(32)) : LocalDataKeyProvider.fromHome(opts.home);
+  const runtime = createRuntime({
+    tables: { keys: opts.tableName, counters: counterTableFor(opts.tableName) },
+    config: opts.config,
+    logger: opts.logger,
+    dynamoEndpoint: opts.dynamoEndpoint,
+    keyTableProfile: opts.keyTableProfile ?? CLIENT_PROFILES.management,
+    timeoutScale: LOCAL_TIMEOUT_SCALE,
+    dataKeys,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.events ? { events: opts.events } : {}),
+  });
+  return runtime as Runtime & { service: KeyService };
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -113,25 +141,34 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     options.dynamoEndpoint ??
     (ddb = await startDynamoDbLocal(options.inMemory ? {} : { dataDir: join(home, 'dynamodb') })).endpoint;
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
+  const runtimes: Runtime[] = [];
   try {
-    const { doc, repo, counters, service, clock } = await localServices({ home, dynamoEndpoint, tableName, config: options.config, clock: options.clock });
-    // The same usage-plan arrangement as the CDK stack, so rate-limited requests get the same 429.
+    // Two "functions", as deployed: the authorizer (short key-read timeouts) and the keys Lambda.
     // EventBridge stand-in: events go to <home>/events.ndjson and the log.
-    const signals = () => ({
-      lastUsed: new LastUsedTracker(repo, logger),
-      events: new FileEventSink(join(home, 'events.ndjson'), logger),
-      quotaWarningThreshold: options.config.quotaWarningThreshold,
-      logger,
-    });
-    const authorizer = createAuthorizer({
-      verifier: new KeyVerifier(repo, options.config, clock, counters, signals()),
+    const events = new FileEventSink(join(home, 'events.ndjson'), logger);
+    const keysRuntime = await localRuntime({ home, dynamoEndpoint, tableName, config: options.config, logger, events, ...(options.clock ? { clock: options.clock } : {}) });
+    runtimes.push(keysRuntime);
+    const authzRuntime = createRuntime({
+      tables: { keys: tableName, counters: counterTableFor(tableName) },
       config: options.config,
       logger,
-      clock,
+      dynamoEndpoint,
+      keyTableProfile: CLIENT_PROFILES.keyRead,
+      timeoutScale: LOCAL_TIMEOUT_SCALE,
+      events,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    runtimes.push(authzRuntime);
+    const { repo, counters, service } = keysRuntime;
+    const clock = options.clock ?? systemClock;
+    const authorizer = createAuthorizer({ verifier: authzRuntime.verifier, config: options.config, logger, clock, admittedUsageKey: ADMITTED_USAGE_KEY });
+    const keys = createKeysHandler({ service, verifier: keysRuntime.verifier, config: options.config, clock, logger });
+    // The same usage-plan arrangement as the CDK stack, so rate-limited requests get the same 429.
+    const gateway = new LocalGateway({
+      authorizer: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), authorizer),
+      keys: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), keys),
       admittedUsageKey: ADMITTED_USAGE_KEY,
     });
-    const keys = createKeysHandler({ service, verifier: new KeyVerifier(repo, options.config, clock, counters, signals()), config: options.config, clock, logger });
-    const gateway = new LocalGateway({ authorizer, keys, admittedUsageKey: ADMITTED_USAGE_KEY });
 
     let createdAdminKey: string | undefined;
     if (options.bootstrap !== false && !existsSync(adminKeyPath(home))) {
@@ -156,12 +193,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       gateway,
       async stop() {
         await server.close();
-        doc.destroy();
+        for (const r of runtimes) r.destroy();
         if (!options.inMemory) rmSync(statePath(home), { force: true });
         await ddb?.stop();
       },
     };
   } catch (err) {
+    for (const r of runtimes) r.destroy();
     await ddb?.stop();
     throw err;
   }

@@ -1,12 +1,13 @@
-/** DynamoDB clients built once per container. Timeouts stay well under the authorizer's budget. */
+/** DynamoDB clients built once per container, with timeouts that abort (adapters/client-profiles.ts). */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CLIENT_PROFILES, clientSettings } from '../client-profiles';
 
 export interface DynamoClientOptions {
   /** DynamoDB Local endpoint; absent in AWS. */
   readonly endpoint?: string;
   readonly region?: string;
-  /** Total attempts including the first (SDK default 3). */
+  /** Total attempts including the first (default: the management profile's). */
   readonly maxAttempts?: number;
   readonly requestTimeoutMs?: number;
   readonly connectionTimeoutMs?: number;
@@ -14,6 +15,7 @@ export interface DynamoClientOptions {
 
 export function createDocumentClient(options: DynamoClientOptions = {}): DynamoDBDocumentClient {
   const local = options.endpoint !== undefined;
+  const defaults = CLIENT_PROFILES.management;
   const client = new DynamoDBClient({
     ...(local
       ? {
@@ -25,11 +27,11 @@ export function createDocumentClient(options: DynamoClientOptions = {}): DynamoD
       : options.region
         ? { region: options.region }
         : {}),
-    maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: {
-      requestTimeout: options.requestTimeoutMs ?? 2000,
-      connectionTimeout: options.connectionTimeoutMs ?? 1000,
-    },
+    ...clientSettings({
+      maxAttempts: options.maxAttempts ?? defaults.maxAttempts,
+      requestTimeoutMs: options.requestTimeoutMs ?? defaults.requestTimeoutMs,
+      connectionTimeoutMs: options.connectionTimeoutMs ?? defaults.connectionTimeoutMs,
+    }),
   });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

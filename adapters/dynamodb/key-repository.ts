@@ -8,6 +8,7 @@
  *                      consistent GetItem with no index and no KMS
  * Conditions make ids and hashes write-once and updates optimistic (version check).
  */
+import { randomUUID } from 'node:crypto';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -118,7 +119,9 @@ export class DynamoKeyRepository implements KeyRepository {
 
   private async transact(op: string, items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>): Promise<void> {
     try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      // The token makes the SDK's retry of a transaction whose response was lost idempotent:
+      // DynamoDB answers it as already done instead of failing its conditions as a conflict.
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: randomUUID() }));
     } catch (err) {
       if (isConditionFailure(err)) throw new ConflictError(`${op}: a concurrent change or an existing item prevented the write`, { cause: err });
       throw dynamoDependencyError('TransactWriteItems', err);

@@ -10,6 +10,7 @@
  *   store unreachable                      → throw (not 'Unauthorized') → 503 gateway response
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { FLUSH_BOUND_MS } from '../../core/background';
 import type { KeygateConfig } from '../../core/config';
 import { denialDetail, type VerificationOutcome } from '../../core/decision';
 import { PROBLEM_CODE_FOR, rateLimitContext } from '../../core/limits';
@@ -57,6 +58,19 @@ const LIMIT_DETAIL: Record<string, string> = {
 };
 
 export function createAuthorizer(deps: AuthorizerDeps): AuthorizerHandler {
+  const decide = decider(deps);
+  // Side effects (lastUsedAt, quota warnings) run beside the decision; the container is frozen
+  // once the handler returns, so wait for them, briefly, first.
+  return async (event) => {
+    try {
+      return await decide(event);
+    } finally {
+      await deps.verifier.flush(FLUSH_BOUND_MS);
+    }
+  };
+}
+
+function decider(deps: AuthorizerDeps): AuthorizerHandler {
   const clock = deps.clock ?? systemClock;
   return async (event) => {
     const route = routeFor(event.httpMethod, event.resource);

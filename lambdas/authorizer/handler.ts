@@ -1,14 +1,8 @@
 /** Lambda entry: wires the authorizer from the environment once per container. */
 import { configFromEnv, INFRA_ENV } from '../../core/config';
-import { systemClock } from '../../core/ports';
-import { KeyVerifier } from '../../core/verifier';
-import { createDocumentClient } from '../../adapters/dynamodb/client';
-import { DynamoCounterStore } from '../../adapters/dynamodb/counter-store';
-import { DynamoKeyRepository } from '../../adapters/dynamodb/key-repository';
+import { CLIENT_PROFILES } from '../../adapters/client-profiles';
 import { JsonLogger } from '../../adapters/json-logger';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { LastUsedTracker } from '../../core/usage-signals';
-import { EventBridgeEventSink } from '../../adapters/eventbridge-event-sink';
+import { createRuntime, eventBridgeSink } from '../../adapters/runtime';
 import { createAuthorizer } from './authorizer';
 
 function required(name: string): string {
@@ -18,27 +12,20 @@ function required(name: string): string {
 }
 
 const config = configFromEnv(process.env);
-// Short timeouts and one retry: a slow read fails closed (503) well inside API Gateway's 10 s authorizer limit.
-const doc = createDocumentClient({ maxAttempts: 2, requestTimeoutMs: 1000, connectionTimeoutMs: 500 });
 const logger = new JsonLogger({ service: 'keygate-authorizer' });
-
-const repo = new DynamoKeyRepository(doc, required(INFRA_ENV.tableName));
 const busName = process.env[INFRA_ENV.eventBusName];
+// keyRead: short timeouts that abort and one retry, so a slow store fails closed (503) in about
+// 1.3 s, far inside API Gateway's 10 s authorizer limit (adapters/client-profiles.ts).
+const runtime = createRuntime({
+  tables: { keys: required(INFRA_ENV.tableName), counters: required(INFRA_ENV.counterTableName) },
+  config,
+  logger,
+  keyTableProfile: CLIENT_PROFILES.keyRead,
+  ...(busName ? { events: eventBridgeSink(busName) } : {}),
+});
 
 export const handler = createAuthorizer({
-  verifier: new KeyVerifier(
-    repo,
-    config,
-    systemClock,
-    // No SDK retries for counter writes: they are not idempotent (see DynamoCounterStore).
-    new DynamoCounterStore(createDocumentClient({ maxAttempts: 1, requestTimeoutMs: 1000, connectionTimeoutMs: 500 }), required(INFRA_ENV.counterTableName)),
-    {
-      lastUsed: new LastUsedTracker(repo, logger),
-      ...(busName ? { events: new EventBridgeEventSink(new EventBridgeClient({}), busName) } : {}),
-      quotaWarningThreshold: config.quotaWarningThreshold,
-      logger,
-    },
-  ),
+  verifier: runtime.verifier,
   config,
   logger,
   ...(process.env[INFRA_ENV.admittedUsageKey] ? { admittedUsageKey: process.env[INFRA_ENV.admittedUsageKey] } : {}),

@@ -17,6 +17,7 @@ import { headlineStatus } from '../../core/limits';
 import { rateLimitHeaders } from '../shared/rate-limit-headers';
 import type { Clock } from '../../core/ports';
 import { WWW_AUTHENTICATE } from '../../core/gateway-responses';
+import { FLUSH_BOUND_MS } from '../../core/background';
 import { json, problem, readJsonBody } from './http';
 
 export interface KeysAppDeps {
@@ -125,7 +126,7 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
     return response;
   };
 
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(base).use(rateLimitHeaders()).use({
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(base).use(rateLimitHeaders()).use({
     onError: async (request) => {
       const err = request.error;
       const requestId = request.event.requestContext?.requestId;
@@ -150,4 +151,12 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
       request.response = problem(problemBody(500, 'internal_error', 'Something went wrong on our side.', { requestId }));
     },
   }) as unknown as KeysHandler;
+  // POST /v1/verify starts the same side effects as the authorizer: wait for them, briefly.
+  return async (event, context) => {
+    try {
+      return await handler(event, context);
+    } finally {
+      await deps.verifier.flush(FLUSH_BOUND_MS);
+    }
+  };
 }

@@ -1,18 +1,9 @@
 /** Lambda entry: wires the keys app from the environment once per container. */
-import { KMSClient } from '@aws-sdk/client-kms';
 import { configFromEnv, INFRA_ENV } from '../../core/config';
-import { EnvelopeCipher } from '../../core/envelope';
-import { KeyService } from '../../core/key-service';
 import { systemClock } from '../../core/ports';
-import { createDocumentClient } from '../../adapters/dynamodb/client';
-import { DynamoKeyRepository } from '../../adapters/dynamodb/key-repository';
+import { CLIENT_PROFILES } from '../../adapters/client-profiles';
 import { JsonLogger } from '../../adapters/json-logger';
-import { KmsDataKeyProvider } from '../../adapters/kms-data-key-provider';
-import { KeyVerifier } from '../../core/verifier';
-import { DynamoCounterStore } from '../../adapters/dynamodb/counter-store';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { LastUsedTracker } from '../../core/usage-signals';
-import { EventBridgeEventSink } from '../../adapters/eventbridge-event-sink';
+import { createRuntime, eventBridgeSink, kmsDataKeys } from '../../adapters/runtime';
 import { createKeysHandler } from './app';
 
 function required(name: string): string {
@@ -24,20 +15,13 @@ function required(name: string): string {
 const config = configFromEnv(process.env);
 const logger = new JsonLogger({ service: 'keygate-keys' });
 const busName = process.env[INFRA_ENV.eventBusName];
-const doc = createDocumentClient();
-const repo = new DynamoKeyRepository(doc, required(INFRA_ENV.tableName));
-const counters = new DynamoCounterStore(createDocumentClient({ maxAttempts: 1 }), required(INFRA_ENV.counterTableName));
-const cipher = new EnvelopeCipher(new KmsDataKeyProvider(new KMSClient({}), required(INFRA_ENV.kmsKeyId)), systemClock);
-
-export const handler = createKeysHandler({
-  service: new KeyService({ repo, cipher, config, clock: systemClock, counters }),
-  verifier: new KeyVerifier(repo, config, systemClock, counters, {
-    lastUsed: new LastUsedTracker(repo, logger),
-    ...(busName ? { events: new EventBridgeEventSink(new EventBridgeClient({}), busName) } : {}),
-    quotaWarningThreshold: config.quotaWarningThreshold,
-    logger,
-  }),
+const runtime = createRuntime({
+  tables: { keys: required(INFRA_ENV.tableName), counters: required(INFRA_ENV.counterTableName) },
   config,
-  clock: systemClock,
   logger,
+  keyTableProfile: CLIENT_PROFILES.management,
+  dataKeys: kmsDataKeys(required(INFRA_ENV.kmsKeyId)).provider,
+  ...(busName ? { events: eventBridgeSink(busName) } : {}),
 });
+
+export const handler = createKeysHandler({ service: runtime.service!, verifier: runtime.verifier, config, clock: systemClock, logger });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { EventBridgeEventSink } from '../../adapters/eventbridge-event-sink';
 import { limitResult, windowsAt, type LimitPlan } from '../../core/limits';
 import { DependencyError } from '../../core/ports';
+import { BackgroundWork } from '../../core/background';
 import { LastUsedTracker, quotaWarnings } from '../../core/usage-signals';
 
 const now = new Date('2033-01-15T08:00:00.000Z');
@@ -38,7 +39,7 @@ describe('LastUsedTracker', () => {
     const writes: [string, string][] = [];
     let release!: () => void;
     const pending = new Promise<void>((r) => (release = r));
-    const tracker = new LastUsedTracker({ touchLastUsed: async (id, t) => { writes.push([id, t]); await pending; } }, undefined, 60_000);
+    const tracker = new LastUsedTracker({ touchLastUsed: async (id, t) => { writes.push([id, t]); await pending; } }, undefined, undefined, 60_000);
     tracker.note('key_A', new Date(0)); // returns although the write has not finished
     tracker.note('key_A', new Date(59_999));
     tracker.note('key_B', new Date(1000));
@@ -54,9 +55,12 @@ describe('LastUsedTracker', () => {
   it('logs a failed write instead of throwing', async () => {
     const lines: string[] = [];
     const tracker = new LastUsedTracker({ touchLastUsed: async () => { throw new Error('down'); } }, { log: (_l, m) => lines.push(m) });
+    const background = new BackgroundWork();
+    const tracked = new LastUsedTracker({ touchLastUsed: async () => { throw new Error('down'); } }, { log: (_l, m) => lines.push(m) }, background);
     expect(() => tracker.note('key_A', new Date(0))).not.toThrow();
-    await new Promise((r) => setTimeout(r, 0));
-    expect(lines).toEqual(['lastUsedAt update failed']);
+    tracked.note('key_A', new Date(0));
+    expect(await background.flush()).toBe(true);
+    expect(lines).toEqual(['lastUsedAt update failed', 'lastUsedAt update failed']);
   });
 });
 
@@ -80,5 +84,28 @@ describe('EventBridgeEventSink', () => {
     eb.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure' }] });
     await expect(new EventBridgeEventSink(new EventBridgeClient({ region: 'us-east-1' }), 'b').publish({ type: 't' })).rejects.toBeInstanceOf(DependencyError);
     eb.restore();
+  });
+});
+
+describe('BackgroundWork', () => {
+  it('waits for tracked work to settle, failures included', async () => {
+    // Prepare
+    const background = new BackgroundWork();
+    const done: string[] = [];
+    background.track(new Promise((r) => setTimeout(r, 5)).then(() => done.push('a')));
+    background.track(Promise.reject(new Error('handled elsewhere')).catch(() => done.push('b')));
+    // Act
+    const settled = await background.flush(10_000);
+    // Assess
+    expect(settled).toBe(true);
+    expect(done.sort()).toEqual(['a', 'b']);
+    expect(background.size).toBe(0);
+  });
+
+  it('gives up on work that outlasts the bound, and says so', async () => {
+    const background = new BackgroundWork();
+    background.track(new Promise(() => undefined)); // never settles
+    expect(await background.flush(20)).toBe(false);
+    expect(background.size).toBe(1);
   });
 });

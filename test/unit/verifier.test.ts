@@ -229,3 +229,46 @@ describe('extractKey', () => {
     expect(extractKey({ headers: { Authorization: undefined, 'X-API-Key': undefined } }, true)).toBeUndefined();
   });
 });
+
+describe('KeyVerifier single-flight cache fills', () => {
+  it('shares one read among concurrent misses for the same hash, with or without a cache TTL', async () => {
+    for (const cacheTtlSeconds of [0, 10]) {
+      // Prepare: a repository whose reads wait until released
+      const { repo, verifier } = setup({ cacheTtlSeconds });
+      const { plaintext } = storedKey(repo);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const read = repo.getAuthzByHash.bind(repo);
+      repo.getAuthzByHash = async (hash) => (await gate, read(hash));
+      // Act: 20 concurrent verifications of one key, and one of another key
+      const other = storedKey(repo, { keyId: 'key_B' });
+      const pending = [...Array.from({ length: 20 }, () => verifier.verify(req(plaintext))), verifier.verify(req(other.plaintext))];
+      release();
+      const outcomes = await Promise.all(pending);
+      // Assess: two reads in all, every outcome VALID
+      expect(repo.calls).toHaveLength(2);
+      expect(outcomes.every((o) => o.code === 'VALID')).toBe(true);
+      // a later miss (TTL 0) reads again: the shared read does not outlive its callers
+      await verifier.verify(req(plaintext));
+      expect(repo.calls).toHaveLength(cacheTtlSeconds === 0 ? 3 : 2);
+    }
+  });
+
+  it('hands a failed shared read to every waiter, then reads afresh', async () => {
+    const { repo, verifier } = setup();
+    const { plaintext } = storedKey(repo);
+    const read = repo.getAuthzByHash.bind(repo);
+    let fail = true;
+    repo.getAuthzByHash = async (hash) => {
+      repo.calls.push(hash);
+      await Promise.resolve();
+      if (fail) throw new Error('store down');
+      return read(hash);
+    };
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => verifier.verify(req(plaintext))));
+    expect(results.map((r) => r.status)).toEqual(Array(5).fill('rejected'));
+    expect(repo.calls).toHaveLength(1);
+    fail = false;
+    expect((await verifier.verify(req(plaintext))).code).toBe('VALID');
+  });
+});
