@@ -44,6 +44,12 @@ export interface LocalStackOptions {
   readonly server?: Omit<LocalServerOptions, 'port'>;
   /** Create and write `<home>/admin.key` if it is missing. Default true. */
   readonly bootstrap?: boolean;
+  /**
+   * Retry-After / X-RateLimit-* on the 429 from the authorizer context, as a deployment with
+   * `-c keygate:gatewayResponseContextHeaders=true` does.
+   * @default false (the deployed default: the numbers are in the 429 body only)
+   */
+  readonly gatewayResponseContextHeaders?: boolean;
 }
 
 export interface LocalStack {
@@ -58,6 +64,8 @@ export interface LocalStack {
   readonly counters: DynamoCounterStore;
   readonly service: KeyService;
   readonly gateway: LocalGateway;
+  /** The DynamoDB Local process this stack started (absent when it was given an endpoint). */
+  readonly dynamoProcess?: Pick<DynamoDbLocal, 'pid' | 'exited'>;
   stop(): Promise<void>;
 }
 
@@ -168,6 +176,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       authorizer: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), authorizer),
       keys: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), keys),
       admittedUsageKey: ADMITTED_USAGE_KEY,
+      ...(options.gatewayResponseContextHeaders !== undefined ? { gatewayResponseContextHeaders: options.gatewayResponseContextHeaders } : {}),
     });
 
     let createdAdminKey: string | undefined;
@@ -191,6 +200,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       counters,
       service,
       gateway,
+      ...(ddb ? { dynamoProcess: { pid: ddb.pid, exited: ddb.exited } } : {}),
       async stop() {
         await server.close();
         for (const r of runtimes) r.destroy();

@@ -1,4 +1,4 @@
-/** 429 semantics, X-RateLimit-* headers, the usage and verify endpoints, through the local stack. */
+/** 429 semantics (body by default, headers when the gateway maps them), X-RateLimit-* on success, the usage and verify endpoints, through the local stack. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,14 +16,17 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function create(body: Json): Promise<{ id: string; key: string }> {
-  const res = await stack.call('/v1/keys', { method: 'POST', key: stack.adminKey, body: JSON.stringify({ name: 'limited', scopes: ['echo:read'], ...body }) });
+async function create(body: Json, on: TestStack = stack): Promise<{ id: string; key: string }> {
+  const res = await on.call('/v1/keys', { method: 'POST', key: on.adminKey, body: JSON.stringify({ name: 'limited', scopes: ['echo:read'], ...body }) });
   expect(res.status).toBe(201);
   return (await res.json()) as { id: string; key: string };
 }
 
+const RATE_LIMIT_RESPONSE_HEADERS = ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'] as const;
+
 describe('rate limited requests', () => {
-  it('answers 429 with Retry-After, X-RateLimit-* and a problem body naming the limit, and counts nothing', async () => {
+  it('answers 429 with the numbers in a problem body and no Retry-After or X-RateLimit-* headers by default, and counts nothing', async () => {
+    // Prepare
     const k = await create({ rateLimit: { limit: 2, windowSeconds: 60 } });
     const first = await stack.call('/v1/echo', { key: k.key });
     expect(first.status).toBe(200);
@@ -32,14 +35,24 @@ describe('rate limited requests', () => {
     expect(first.headers.get('x-ratelimit-reset')).toBe(String(Date.parse('2032-07-01T10:01:00.000Z') / 1000));
     expect((await stack.call('/v1/echo', { key: k.key })).status).toBe(200);
 
+    // Act
     const limited = await stack.call('/v1/echo', { key: k.key });
+
+    // Assess: the deployed default (keygate:gatewayResponseContextHeaders off) maps only literal
+    // headers, so the numbers travel in the body alone (docs/authorizer.md).
     expect(limited.status).toBe(429);
     expect(limited.headers.get('content-type')).toBe('application/problem+json');
-    expect(limited.headers.get('retry-after')).toBe('55');
-    expect(limited.headers.get('x-ratelimit-limit')).toBe('2');
-    expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
+    for (const h of RATE_LIMIT_RESPONSE_HEADERS) expect(limited.headers.get(h), h).toBeNull();
     const body = (await limited.json()) as Json;
-    expect(body).toMatchObject({ status: 429, code: 'rate_limited', limit: '2', remaining: '0', retryAfter: '55', type: 'urn:keygate:problem:rate_limited' });
+    expect(body).toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+      type: 'urn:keygate:problem:rate_limited',
+      limit: '2',
+      remaining: '0',
+      reset: String(Date.parse('2032-07-01T10:01:00.000Z') / 1000),
+      retryAfter: '55',
+    });
     // the same gateway response the CDK stack synthesizes
     expect(gatewayResponse('INVALID_API_KEY').statusCode).toBe(429);
 
@@ -48,6 +61,31 @@ describe('rate limited requests', () => {
 
     nowMs += 60_000;
     expect((await stack.call('/v1/echo', { key: k.key })).status).toBe(200);
+  });
+
+  it('answers 429 with Retry-After and X-RateLimit-* headers when the gateway maps them from the authorizer context', async () => {
+    // Prepare: a stack whose gateway behaves like a deployment with -c keygate:gatewayResponseContextHeaders=true
+    const ownNowMs = Date.parse('2032-07-01T10:00:05.000Z');
+    const withHeaders = await startTestStack({ clock: { now: () => new Date(ownNowMs) }, gatewayResponseContextHeaders: true });
+    try {
+      const k = await create({ rateLimit: { limit: 2, windowSeconds: 60 } }, withHeaders);
+      for (let i = 0; i < 2; i++) expect((await withHeaders.call('/v1/echo', { key: k.key })).status).toBe(200);
+
+      // Act
+      const limited = await withHeaders.call('/v1/echo', { key: k.key });
+
+      // Assess: the same numbers in the headers and in the body
+      const reset = String(Date.parse('2032-07-01T10:01:00.000Z') / 1000);
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('content-type')).toBe('application/problem+json');
+      expect(limited.headers.get('retry-after')).toBe('55');
+      expect(limited.headers.get('x-ratelimit-limit')).toBe('2');
+      expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
+      expect(limited.headers.get('x-ratelimit-reset')).toBe(reset);
+      expect((await limited.json()) as Json).toMatchObject({ status: 429, code: 'rate_limited', limit: '2', remaining: '0', reset, retryAfter: '55' });
+    } finally {
+      await withHeaders.stop();
+    }
   });
 
   it('names the daily quota when it is the limit that refuses', async () => {

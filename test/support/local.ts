@@ -48,7 +48,9 @@ export const testConfig = (overrides: Partial<Record<keyof KeygateConfig, unknow
   });
 
 /** A local stack on a free port and a fresh table; `X-Forwarded-For` is trusted so tests can pick a source IP. */
-export async function startTestStack(opts: { config?: KeygateConfig; clock?: Clock } = {}): Promise<TestStack> {
+export async function startTestStack(
+  opts: { config?: KeygateConfig; clock?: Clock; gatewayResponseContextHeaders?: boolean } = {},
+): Promise<TestStack> {
   const home = mkdtempSync(join(tmpdir(), 'keygate-test-'));
   const logs = new CapturingLogger();
   const stack = await startLocalStack({
@@ -60,6 +62,7 @@ export async function startTestStack(opts: { config?: KeygateConfig; clock?: Clo
     tableName: uniqueTableName('http'),
     logger: logs,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.gatewayResponseContextHeaders !== undefined ? { gatewayResponseContextHeaders: opts.gatewayResponseContextHeaders } : {}),
     server: { trustForwardedFor: true },
   });
   const adminKey = stack.createdAdminKey!;
