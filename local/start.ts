@@ -4,14 +4,17 @@
  *   PORT            HTTP port (default 3000)
  *   KEYGATE_HOME    data directory (default ./.keygate)
  *   KEYGATE_CACHE_TTL_SECONDS  authorizer cache TTL (default 0 locally)
+ * One instance per KEYGATE_HOME (a lock file); DynamoDB Local stops with the service whatever
+ * ends it: Ctrl-C, SIGTERM/SIGINT to npm, tsx or Node, a crash, or SIGKILL (local/process-guard.ts).
  */
 import './quiet-warnings';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { JavaMissingError } from './dynamodb-local';
 import { localConfig } from './config';
-import { startLocalStack } from './stack';
+import { launcherAncestors, lockHome, startWatchdog } from './process-guard';
+import { type LocalStack, startLocalStack } from './stack';
 
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => a !== '--in-memory');
@@ -27,15 +30,59 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+let release: (() => void) | undefined;
+try {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  release = lockHome(home);
+} catch (err) {
+  console.error(`keygate: ${(err as Error).message}`);
+  process.exit(1);
+}
+
+let stack: LocalStack | undefined;
+let stopping = false;
+/** Stops the server and DynamoDB Local, releases the data directory, and exits with `code`. */
+const stop = async (code: number, why?: string) => {
+  if (stopping) return;
+  stopping = true;
+  if (why) console.error(`keygate: ${why}`);
+  console.log('\nStopping Keygate and DynamoDB Local…');
+  const force = setTimeout(() => {
+    if (stack?.dynamoProcess) killQuietly(stack.dynamoProcess.pid);
+    process.exit(code || 1);
+  }, 10_000);
+  try {
+    await stack?.stop();
+  } catch (err) {
+    console.error(`keygate: stopping failed: ${(err as Error).message}`);
+  }
+  clearTimeout(force);
+  release?.();
+  if (inMemory && !process.env.KEYGATE_HOME) rmSync(home, { recursive: true, force: true });
+  process.exit(code);
+};
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+process.on('SIGHUP', () => void stop(0));
+// A crash of this process must not leave DynamoDB Local behind (the watchdog covers SIGKILL).
+process.on('uncaughtException', (err) => void stop(1, `crashed: ${err.stack ?? err.message}`));
+process.on('unhandledRejection', (err) => void stop(1, `crashed: ${(err as Error)?.stack ?? String(err)}`));
+
 try {
   const config = localConfig();
-  const stack = await startLocalStack({
+  stack = await startLocalStack({
     home,
     inMemory,
     port,
     config,
     server: { onRequest: (l) => console.log(`${l.method} ${l.path} ${l.status} ${l.ms.toFixed(1)}ms`) },
   });
+  if (stack.dynamoProcess) {
+    startWatchdog(stack.dynamoProcess.pid, launcherAncestors());
+    void stack.dynamoProcess.exited.then(({ code, signal }) => {
+      if (!stopping) void stop(1, `DynamoDB Local exited unexpectedly (${signal ?? `code ${code}`}); stopping.`);
+    });
+  }
   console.log(`Keygate is running on ${stack.url}  (DynamoDB Local ${stack.dynamoEndpoint}, data ${inMemory ? 'in memory' : home})`);
   console.log(`Authorizer cache TTL: ${config.cacheTtlSeconds}s (maximum revocation lag)`);
   if (stack.createdAdminKey) {
@@ -46,19 +93,17 @@ try {
   }
   console.log(`Try:  curl -s ${stack.url}/v1/whoami -H "Authorization: Bearer $(cat ${stack.adminKeyPath})"`);
   console.log('Press Ctrl-C to stop.');
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    console.log('\nStopping Keygate and DynamoDB Local…');
-    await stack.stop();
-    if (inMemory && !process.env.KEYGATE_HOME) rmSync(home, { recursive: true, force: true });
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 } catch (err) {
   if (err instanceof JavaMissingError) console.error(`keygate: ${err.message}`);
   else console.error(`keygate: could not start: ${(err as Error).message}`);
+  release?.();
   process.exit(1);
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
