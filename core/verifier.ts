@@ -82,6 +82,11 @@ export class KeyVerifier {
   private readonly inflight = new Map<string, Promise<CacheEntry>>();
   private readonly background: BackgroundWork;
 
+  /** True while side effects started by earlier verifications are still running. */
+  get hasPendingWork(): boolean {
+    return this.background.size > 0;
+  }
+
   /** Waits (at most `boundMs`) for side effects started by earlier verifications. */
   flush(boundMs?: number): Promise<boolean> {
     return this.background.flush(boundMs);

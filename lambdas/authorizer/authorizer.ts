@@ -61,11 +61,12 @@ export function createAuthorizer(deps: AuthorizerDeps): AuthorizerHandler {
   const decide = decider(deps);
   // Side effects (lastUsedAt, quota warnings) run beside the decision; the container is frozen
   // once the handler returns, so wait for them, briefly, first.
+  // The check keeps the common case (nothing pending) free of an extra await on the hot path.
   return async (event) => {
     try {
       return await decide(event);
     } finally {
-      await deps.verifier.flush(FLUSH_BOUND_MS);
+      if (deps.verifier.hasPendingWork) await deps.verifier.flush(FLUSH_BOUND_MS);
     }
   };
 }

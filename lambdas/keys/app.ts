@@ -156,7 +156,7 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
     try {
       return await handler(event, context);
     } finally {
-      await deps.verifier.flush(FLUSH_BOUND_MS);
+      if (deps.verifier.hasPendingWork) await deps.verifier.flush(FLUSH_BOUND_MS);
     }
   };
 }
