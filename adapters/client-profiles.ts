@@ -5,7 +5,7 @@
  * request until the Lambda's own timeout). `requestTimeout` counts from the moment the request
  * is handed to the HTTP agent, so time spent waiting for a pooled socket counts too.
  *
- * Budgets (docs/operations.md, "When DynamoDB is slow"): the authorizer fails closed within
+ * Budgets (docs/operations.md, "When DynamoDB is slow or down"): the authorizer fails closed within
  * keyRead (2 × 600 ms + backoff ≈ 1.3 s) when the store is down or frozen, and within about
  * 2.5 s in the worst interleaving (the read succeeds, then each counter write times out).
  */
