@@ -29,8 +29,6 @@ export const CLIENT_PROFILES = {
   events: { maxAttempts: 1, requestTimeoutMs: 500, connectionTimeoutMs: 300 },
 } as const satisfies Record<string, ClientProfile>;
 
-export type ClientProfileName = keyof typeof CLIENT_PROFILES;
-
 /** The profile scaled for a slower host (the local stack's JVM shares a laptop's cores). */
 export function scaled(profile: ClientProfile, factor: number): ClientProfile {
   return { ...profile, requestTimeoutMs: profile.requestTimeoutMs * factor, connectionTimeoutMs: profile.connectionTimeoutMs * factor };

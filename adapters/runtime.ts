@@ -20,6 +20,13 @@ import { DynamoKeyRepository } from './dynamodb/key-repository';
 import { EventBridgeEventSink } from './eventbridge-event-sink';
 import { KmsDataKeyProvider } from './kms-data-key-provider';
 
+/** An environment variable a Lambda cannot run without; fails the cold start with its name. */
+export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const v = env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+}
+
 export interface RuntimeOptions {
   readonly tables: { readonly keys: string; readonly counters: string };
   readonly config: KeygateConfig;

@@ -32,8 +32,8 @@ const MAX_WRITES = 8;
 const counterKey = (keyId: string) => ({ pk: `CTR#${keyId}`, sk: 'LIMITS' });
 const COUNTER_ATTRS = ['rw', 'ws', 'rc', 'dw', 'dc', 'mw', 'mc'] as const;
 
-/** The UpdateItem expression for a CounterWrite (pure; exported for tests). */
-export function counterUpdate(plan: LimitPlan, write: CounterWrite) {
+/** The UpdateItem expression for a CounterWrite (pure). */
+function counterUpdate(plan: LimitPlan, write: CounterWrite) {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   const conds: string[] = [];

@@ -2,14 +2,8 @@
 import { configFromEnv, INFRA_ENV } from '../../core/config';
 import { CLIENT_PROFILES } from '../../adapters/client-profiles';
 import { JsonLogger } from '../../adapters/json-logger';
-import { createRuntime, eventBridgeSink } from '../../adapters/runtime';
+import { createRuntime, eventBridgeSink, requiredEnv } from '../../adapters/runtime';
 import { createAuthorizer } from './authorizer';
-
-function required(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-}
 
 const config = configFromEnv(process.env);
 const logger = new JsonLogger({ service: 'keygate-authorizer' });
@@ -17,7 +11,7 @@ const busName = process.env[INFRA_ENV.eventBusName];
 // keyRead: short timeouts that abort and one retry, so a slow store fails closed (503) in about
 // 1.3 s, far inside API Gateway's 10 s authorizer limit (adapters/client-profiles.ts).
 const runtime = createRuntime({
-  tables: { keys: required(INFRA_ENV.tableName), counters: required(INFRA_ENV.counterTableName) },
+  tables: { keys: requiredEnv(INFRA_ENV.tableName), counters: requiredEnv(INFRA_ENV.counterTableName) },
   config,
   logger,
   keyTableProfile: CLIENT_PROFILES.keyRead,

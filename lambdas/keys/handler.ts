@@ -3,24 +3,18 @@ import { configFromEnv, INFRA_ENV } from '../../core/config';
 import { systemClock } from '../../core/ports';
 import { CLIENT_PROFILES } from '../../adapters/client-profiles';
 import { JsonLogger } from '../../adapters/json-logger';
-import { createRuntime, eventBridgeSink, kmsDataKeys } from '../../adapters/runtime';
+import { createRuntime, eventBridgeSink, kmsDataKeys, requiredEnv } from '../../adapters/runtime';
 import { createKeysHandler } from './app';
-
-function required(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-}
 
 const config = configFromEnv(process.env);
 const logger = new JsonLogger({ service: 'keygate-keys' });
 const busName = process.env[INFRA_ENV.eventBusName];
 const runtime = createRuntime({
-  tables: { keys: required(INFRA_ENV.tableName), counters: required(INFRA_ENV.counterTableName) },
+  tables: { keys: requiredEnv(INFRA_ENV.tableName), counters: requiredEnv(INFRA_ENV.counterTableName) },
   config,
   logger,
   keyTableProfile: CLIENT_PROFILES.management,
-  dataKeys: kmsDataKeys(required(INFRA_ENV.kmsKeyId)).provider,
+  dataKeys: kmsDataKeys(requiredEnv(INFRA_ENV.kmsKeyId)).provider,
   ...(busName ? { events: eventBridgeSink(busName) } : {}),
 });
 
