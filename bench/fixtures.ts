@@ -4,6 +4,7 @@
  * at DynamoDB Local instead of AWS. handler.ts itself cannot be imported here: it builds
  * its clients without an endpoint, i.e. for AWS.
  */
+import { authorizationTable } from '../core/operator-routes';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -65,6 +66,7 @@ export function buildAuthorizer(tables: Tables, options: AuthorizerOptions): Ben
   const { keyDoc, counterDoc } = runtime;
   options.instrument?.(keyDoc, counterDoc);
   const handler = createAuthorizer({
+    routes: authorizationTable(undefined),
     verifier: runtime.verifier,
     config,
     logger,

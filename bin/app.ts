@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { readSettingsFile } from '../adapters/settings-file';
+import { checkSettingNames, CONFIG_FILE_ENV } from '../core/settings';
 import { KeygateStack, stackNameFromContext } from '../lib/keygate-stack';
 
-const app = new App();
+// A per-stage file (KEYGATE_CONFIG=stages/prod.json) is layered over cdk.json context: its
+// keys win over cdk.json and -c values (core/settings.ts; npm start reads it the same way).
+const stageSettings = readSettingsFile();
+const app = new App({ postCliContext: stageSettings });
+checkSettingNames(app.node.getAllContext() as Record<string, unknown>, process.env[CONFIG_FILE_ENV] ? `cdk.json context + ${CONFIG_FILE_ENV}` : 'cdk.json context');
 
 const stackName = stackNameFromContext(app.node);
 

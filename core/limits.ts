@@ -128,21 +128,30 @@ export function advanceWindows(w: Windows, state: CounterState | undefined, plan
 /**
  * One conditional write on a key's counter item, decided here and executed by a CounterStore
  * adapter, which answers with the item (CounterWriteOutcome); nextCounterStep interprets it.
- *   increment  add 1 to every counter of the plan, if each holds `windows` and is under its limit
+ *   increment  add `cost` to every counter of the plan, if each holds `windows` and has `cost` units left
  *   reset      write `next`, if the item still holds exactly `expected` (absent = no item)
  */
 export type CounterWrite =
-  | { readonly kind: 'increment'; readonly windows: Windows }
-  | { readonly kind: 'reset'; readonly windows: Windows; readonly expected: CounterState | undefined; readonly next: CounterState & { readonly ttl: number } };
+  | { readonly kind: 'increment'; readonly windows: Windows; readonly cost: number }
+  | {
+      readonly kind: 'reset';
+      readonly windows: Windows;
+      readonly cost: number;
+      readonly expected: CounterState | undefined;
+      readonly next: CounterState & { readonly ttl: number };
+    };
 
 /** The item after a write that applied, or the item as it was when the write's condition failed. */
 export type CounterWriteOutcome = { readonly ok: true; readonly item: CounterState } | { readonly ok: false; readonly current: CounterState | undefined };
 
 export type CounterStep = { readonly done: LimitResult } | { readonly write: CounterWrite };
 
-/** The first write for a request at `now`: the increment, assuming every window is current. */
-export function firstCounterWrite(plan: LimitPlan, now: Date): CounterWrite {
-  return { kind: 'increment', windows: windowsAt(now, plan.rateLimit?.windowSeconds) };
+/**
+ * The first write for a request at `now` costing `cost` units (a route's `cost`, default 1):
+ * the increment, assuming every window is current.
+ */
+export function firstCounterWrite(plan: LimitPlan, now: Date, cost = 1): CounterWrite {
+  return { kind: 'increment', windows: windowsAt(now, plan.rateLimit?.windowSeconds), cost };
 }
 
 /**
@@ -156,16 +165,17 @@ export function nextCounterStep(plan: LimitPlan, write: CounterWrite, outcome: C
   const current = outcome.current;
   const w = advanceWindows(write.windows, current, plan);
   const counts = currentCounts(current, w, plan);
-  const blocking = blockingLimits(plan, counts);
+  const cost = write.cost;
+  const blocking = blockingLimits(plan, counts, cost);
   if (blocking.length > 0) return { done: limitResult(plan, counts, w, blocking) };
-  if (windowsCurrent(current, w, plan)) return { write: { kind: 'increment', windows: w } };
+  if (windowsCurrent(current, w, plan)) return { write: { kind: 'increment', windows: w, cost } };
   const next: CounterState & { ttl: number } = {
     ttl: counterTtl(w),
-    ...(plan.rateLimit ? { rw: w.rateStart, ws: plan.rateLimit.windowSeconds, rc: counts.rate + 1 } : {}),
-    ...(plan.quota?.daily !== undefined ? { dw: w.day, dc: counts.daily + 1 } : {}),
-    ...(plan.quota?.monthly !== undefined ? { mw: w.month, mc: counts.monthly + 1 } : {}),
+    ...(plan.rateLimit ? { rw: w.rateStart, ws: plan.rateLimit.windowSeconds, rc: counts.rate + cost } : {}),
+    ...(plan.quota?.daily !== undefined ? { dw: w.day, dc: counts.daily + cost } : {}),
+    ...(plan.quota?.monthly !== undefined ? { mw: w.month, mc: counts.monthly + cost } : {}),
   };
-  return { write: { kind: 'reset', windows: w, expected: current, next } };
+  return { write: { kind: 'reset', windows: w, cost, expected: current, next } };
 }
 
 /** The counts a stored item shows at `now`, without counting anything (the usage endpoint). */
@@ -175,14 +185,15 @@ export function countsAt(plan: LimitPlan, state: CounterState | undefined, now: 
 }
 
 /**
- * The limit that blocks one more request, or undefined. Checked in order rate, daily,
- * monthly; when several block, the one that resets last decides Retry-After (see blockingFor).
+ * The limits that block one more request costing `cost` units (it is admitted only when every
+ * limit has `cost` units left: all or nothing). Checked in order rate, daily, monthly; when
+ * several block, the one that resets last decides Retry-After (see limitResult).
  */
-export function blockingLimits(plan: LimitPlan, counts: Counts): LimitName[] {
+export function blockingLimits(plan: LimitPlan, counts: Counts, cost = 1): LimitName[] {
   const out: LimitName[] = [];
-  if (plan.rateLimit && counts.rate >= plan.rateLimit.limit) out.push('rate');
-  if (plan.quota?.daily !== undefined && counts.daily >= plan.quota.daily) out.push('daily');
-  if (plan.quota?.monthly !== undefined && counts.monthly >= plan.quota.monthly) out.push('monthly');
+  if (plan.rateLimit && counts.rate + cost > plan.rateLimit.limit) out.push('rate');
+  if (plan.quota?.daily !== undefined && counts.daily + cost > plan.quota.daily) out.push('daily');
+  if (plan.quota?.monthly !== undefined && counts.monthly + cost > plan.quota.monthly) out.push('monthly');
   return out;
 }
 

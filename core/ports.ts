@@ -38,7 +38,8 @@ export interface KeyRepository {
 /** Rate-limit and quota counters (DynamoDB atomic counters in every environment). */
 export interface CounterStore {
   /** Counts one request against every limit of the plan, or against none if any would be exceeded. */
-  consume(keyId: string, plan: LimitPlan, now: Date): Promise<LimitResult>;
+  /** Counts one request costing `cost` units (default 1) against every limit of the plan, or none. */
+  consume(keyId: string, plan: LimitPlan, now: Date, cost?: number): Promise<LimitResult>;
   /** The current counts, without counting anything. */
   peek(keyId: string, plan: LimitPlan, now: Date): Promise<LimitResult>;
 }

@@ -57,6 +57,7 @@ export function quotaWarnings(
   limits: LimitResult,
   threshold: number,
   now: Date,
+  cost = 1,
 ): QuotaWarningEvent[] {
   const out: QuotaWarningEvent[] = [];
   for (const quota of ['daily', 'monthly'] as const) {
@@ -64,7 +65,8 @@ export function quotaWarnings(
     const limit = plan.quota?.[quota];
     if (!s || limit === undefined || !limits.admitted) continue;
     const at = Math.max(1, Math.ceil(threshold * limit));
-    if (s.used === at) {
+    // The request that carried the count across the threshold (by `cost` units at once).
+    if (s.used >= at && s.used - cost < at) {
       out.push({
         type: 'keygate.quota.warning',
         keyId: key.keyId,

@@ -52,6 +52,8 @@ export interface VerifyRequest {
   readonly key: string | undefined;
   readonly requiredScopes: readonly string[];
   readonly sourceIp: string | undefined;
+  /** Units this request costs against the key's limits (the route's `cost`). @default 1 */
+  readonly cost?: number;
 }
 
 type CacheEntry = { readonly record: AuthzRecord | undefined };
@@ -124,11 +126,12 @@ export class KeyVerifier {
       this.signals.lastUsed?.note(outcome.key.keyId, now);
       return outcome;
     }
-    const limits = await this.counters.consume(outcome.key.keyId, plan, now);
+    const cost = req.cost ?? 1;
+    const limits = await this.counters.consume(outcome.key.keyId, plan, now, cost);
     if (limits.admitted) {
       this.signals.lastUsed?.note(outcome.key.keyId, now);
       if (this.signals.events && plan.quota) {
-        const warnings = quotaWarnings(outcome.key, plan, limits, this.signals.quotaWarningThreshold ?? 0.8, now);
+        const warnings = quotaWarnings(outcome.key, plan, limits, this.signals.quotaWarningThreshold ?? 0.8, now, cost);
         publishInBackground(this.signals.events, warnings, this.signals.logger, this.background);
       }
       return { code: 'VALID', key: outcome.key, limits };

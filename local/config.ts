@@ -1,8 +1,15 @@
-/** The local stack reads the same `cdk.json` context as the CDK app, so scopes and key prefix match. */
+/**
+ * The local stack reads the same settings as the CDK app: `cdk.json` context with the
+ * KEYGATE_CONFIG stage file layered on top (core/settings.ts), so scopes, key prefix and
+ * operator routes match a deployment.
+ */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configFromContext, type KeygateConfig, resolveConfig } from '../core/config';
+import { type KeygateConfig, resolveConfig } from '../core/config';
+import type { OperatorRoute } from '../core/operator-routes';
+import { checkSettingNames, CONFIG_FILE_ENV, layerSettings, resolveDeployment } from '../core/settings';
+import { readSettingsFile } from '../adapters/settings-file';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -11,13 +18,26 @@ export function cdkContext(): Record<string, unknown> {
   return cdk.context ?? {};
 }
 
+/** cdk.json context with the KEYGATE_CONFIG file on top; unknown keygate:* keys are an error. */
+export function localSettings(env: Readonly<Record<string, string | undefined>> = process.env): Record<string, unknown> {
+  const settings = layerSettings(cdkContext(), readSettingsFile(env));
+  checkSettingNames(settings, env[CONFIG_FILE_ENV] ? `cdk.json context + ${CONFIG_FILE_ENV}` : 'cdk.json context');
+  return settings;
+}
+
+/** The operator routes a local run serves (validated exactly as `cdk synth` validates them). */
+export function localRoutes(env: Readonly<Record<string, string | undefined>> = process.env): readonly OperatorRoute[] {
+  const settings = localSettings(env);
+  return resolveDeployment((k) => settings[k]).routes;
+}
+
 /**
  * Locally the authorizer cache TTL defaults to 0 so a revoke or change shows at once
  * while you try things out; `KEYGATE_CACHE_TTL_SECONDS` sets it (the deployed default is in cdk.json).
  */
 export function localConfig(env: Readonly<Record<string, string | undefined>> = process.env, overrides: Partial<KeygateConfig> = {}): KeygateConfig {
-  const ctx = cdkContext();
-  const base = configFromContext((k) => ctx[k]);
+  const settings = localSettings(env);
+  const base = resolveDeployment((k) => settings[k]).config;
   const ttl = env.KEYGATE_CACHE_TTL_SECONDS ?? '0';
   return resolveConfig({
     ...base,

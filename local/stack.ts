@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADMITTED_USAGE_KEY, type KeygateConfig } from '../core/config';
+import { authorizationTable, encodeAuthorizationRules, type OperatorRoute } from '../core/operator-routes';
 import type { KeyService } from '../core/key-service';
 import { type Clock, type EventSink, type Logger, systemClock } from '../core/ports';
 import { CLIENT_PROFILES, type ClientProfile } from '../adapters/client-profiles';
@@ -50,6 +51,11 @@ export interface LocalStackOptions {
    * @default false (the deployed default: the numbers are in the 429 body only)
    */
   readonly gatewayResponseContextHeaders?: boolean;
+  /**
+   * Operator routes to serve (validated settings, see local/config.ts `localRoutes`).
+   * @default none: only Keygate's own routes
+   */
+  readonly routes?: readonly OperatorRoute[];
 }
 
 export interface LocalStack {
@@ -169,7 +175,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     runtimes.push(authzRuntime);
     const { repo, counters, service } = keysRuntime;
     const clock = options.clock ?? systemClock;
-    const authorizer = createAuthorizer({ verifier: authzRuntime.verifier, config: options.config, logger, clock, admittedUsageKey: ADMITTED_USAGE_KEY });
+    // The authorizer reads the operator routes through the same encoding the deployed one gets in its environment.
+    const operatorRoutes = options.routes ?? [];
+    const authorizer = createAuthorizer({
+      verifier: authzRuntime.verifier,
+      config: options.config,
+      logger,
+      clock,
+      admittedUsageKey: ADMITTED_USAGE_KEY,
+      routes: authorizationTable(encodeAuthorizationRules(operatorRoutes)),
+    });
     const keys = createKeysHandler({ service, verifier: keysRuntime.verifier, config: options.config, clock, logger });
     // The same usage-plan arrangement as the CDK stack, so rate-limited requests get the same 429.
     const gateway = new LocalGateway({

@@ -3,7 +3,7 @@
  * window's id and count. The core (core/limits.ts) decides each conditional write and reads
  * its outcome; this adapter only turns a CounterWrite into one UpdateItem (docs/rate-limiting.md):
  *
- *   increment  ADD rc :1, dc :1, mc :1  IF rw = :w AND rc < :rl AND dw = :d AND dc < :dl ...
+ *   increment  ADD rc :cost, dc :cost, mc :cost  IF rw = :w AND rc <= :rl - cost AND dw = :d ...
  *   reset      SET rw = :nrw, rc = :nrc, ...  IF every counter attribute still holds what was read
  *
  * Both return the item: the new one on success, the old one when the condition fails
@@ -45,18 +45,19 @@ function counterUpdate(plan: LimitPlan, write: CounterWrite) {
       names[`#${count}`] = count;
       values[`:${win}`] = window;
       values[`:${count}max`] = max;
-      conds.push(`#${win} = :${win} AND #${count} < :${count}max`);
-      adds.push(`#${count} :one`);
+      // `cost` units must fit: count + cost <= max, i.e. count <= max - cost.
+      conds.push(`#${win} = :${win} AND #${count} <= :${count}max`);
+      adds.push(`#${count} :cost`);
     };
-    values[':one'] = 1;
+    values[':cost'] = write.cost;
     if (plan.rateLimit) {
-      limit('rw', 'rc', w.rateStart, plan.rateLimit.limit);
+      limit('rw', 'rc', w.rateStart, plan.rateLimit.limit - write.cost);
       names['#ws'] = 'ws';
       values[':ws'] = plan.rateLimit.windowSeconds;
       conds.push('#ws = :ws');
     }
-    if (plan.quota?.daily !== undefined) limit('dw', 'dc', w.day, plan.quota.daily);
-    if (plan.quota?.monthly !== undefined) limit('mw', 'mc', w.month, plan.quota.monthly);
+    if (plan.quota?.daily !== undefined) limit('dw', 'dc', w.day, plan.quota.daily - write.cost);
+    if (plan.quota?.monthly !== undefined) limit('mw', 'mc', w.month, plan.quota.monthly - write.cost);
     return { UpdateExpression: `ADD ${adds.join(', ')}`, ConditionExpression: conds.join(' AND '), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
   }
   const sets: string[] = [];
@@ -103,9 +104,9 @@ export class DynamoCounterStore implements CounterStore {
     return countsAt(plan, item, now);
   }
 
-  async consume(keyId: string, plan: LimitPlan, now: Date): Promise<LimitResult> {
+  async consume(keyId: string, plan: LimitPlan, now: Date, cost = 1): Promise<LimitResult> {
     if (planIsEmpty(plan)) return { admitted: true };
-    let step: CounterStep = { write: firstCounterWrite(plan, now) };
+    let step: CounterStep = { write: firstCounterWrite(plan, now, cost) };
     for (let writes = 0; writes < MAX_WRITES && 'write' in step; writes++) {
       step = nextCounterStep(plan, step.write, await this.execute(keyId, plan, step.write));
     }

@@ -13,15 +13,18 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { FLUSH_BOUND_MS } from '../../core/background';
 import type { KeygateConfig } from '../../core/config';
 import { denialDetail, type VerificationOutcome } from '../../core/decision';
+import { allowContext } from '../../core/authorizer-context';
 import { PROBLEM_CODE_FOR, rateLimitContext } from '../../core/limits';
 import { type Clock, type Logger, systemClock } from '../../core/ports';
-import { routeFor } from '../../core/routes';
+import { type AuthorizationRule, type RouteTable } from '../../core/routes';
 import { extractKey, type KeyVerifier } from '../../core/verifier';
 
 export interface AuthorizerDeps {
   readonly verifier: KeyVerifier;
   readonly config: Pick<KeygateConfig, 'allowQueryKey'>;
   readonly logger: Logger;
+  /** Built-in and operator routes: the scopes and cost of each (core/operator-routes.ts `authorizationTable`). */
+  readonly routes: RouteTable<AuthorizationRule>;
   /** The usage plan's API key returned for admitted requests; absent = no usage plan. */
   readonly admittedUsageKey?: string;
   readonly clock?: Clock;
@@ -74,7 +77,7 @@ export function createAuthorizer(deps: AuthorizerDeps): AuthorizerHandler {
 function decider(deps: AuthorizerDeps): AuthorizerHandler {
   const clock = deps.clock ?? systemClock;
   return async (event) => {
-    const route = routeFor(event.httpMethod, event.resource);
+    const route = deps.routes.find(event.httpMethod, event.resource);
     if (!route) {
       // Fail closed: a route the definition does not know requires nothing we can check.
       deps.logger.log('warn', 'authorizer called for an unknown route', { method: event.httpMethod, resource: event.resource });
@@ -86,35 +89,22 @@ function decider(deps: AuthorizerDeps): AuthorizerHandler {
         key: extractKey({ headers: event.headers, query: event.queryStringParameters }, deps.config.allowQueryKey),
         requiredScopes: route.scopes,
         sourceIp: event.requestContext?.identity?.sourceIp,
+        cost: route.cost,
       });
     } catch (err) {
-      deps.logger.log('error', 'key verification failed', { error: err, operation: route.operation });
+      deps.logger.log('error', 'key verification failed', { error: err, route: `${route.method} ${route.path}` });
       throw new Error('KeyStoreUnavailable', { cause: err });
     }
     const keyId = 'keyId' in outcome ? outcome.keyId : outcome.code === 'VALID' ? outcome.key.keyId : undefined;
     deps.logger.log(outcome.code === 'VALID' ? 'debug' : 'info', 'authorization decision', {
       outcome: outcome.code,
-      operation: route.operation,
+      route: `${route.method} ${route.path}`,
       ...(keyId ? { keyId } : {}),
     });
     switch (outcome.code) {
       case 'VALID': {
-        const k = outcome.key;
-        // Context values must be flat strings, numbers or booleans: lists travel space-separated.
-        return policy(
-          k.keyId,
-          'Allow',
-          event.methodArn,
-          {
-            keyId: k.keyId,
-            ownerId: k.ownerId,
-            scopes: k.scopes.join(' '),
-            environment: k.environment,
-            expiresAt: k.expiresAt ?? '',
-            ...rateLimitContext(outcome.limits, clock.now()),
-          },
-          deps.admittedUsageKey,
-        );
+        // Context values must be flat strings, numbers or booleans (core/authorizer-context.ts).
+        return policy(outcome.key.keyId, 'Allow', event.methodArn, allowContext(outcome.key, outcome.limits, clock.now()), deps.admittedUsageKey);
       }
       case 'RATE_LIMITED':
       case 'QUOTA_EXCEEDED': {

@@ -3,6 +3,7 @@ import { configFromEnv, INFRA_ENV } from '../../core/config';
 import { CLIENT_PROFILES } from '../../adapters/client-profiles';
 import { JsonLogger } from '../../adapters/json-logger';
 import { createRuntime, eventBridgeSink, requiredEnv } from '../../adapters/runtime';
+import { authorizationTable, ROUTES_ENV } from '../../core/operator-routes';
 import { createAuthorizer } from './authorizer';
 
 const config = configFromEnv(process.env);
@@ -22,5 +23,7 @@ export const handler = createAuthorizer({
   verifier: runtime.verifier,
   config,
   logger,
+  // Built-in routes plus the operator routes' scopes and costs, set by the CDK stack.
+  routes: authorizationTable(process.env[ROUTES_ENV]),
   ...(process.env[INFRA_ENV.admittedUsageKey] ? { admittedUsageKey: process.env[INFRA_ENV.admittedUsageKey] } : {}),
 });

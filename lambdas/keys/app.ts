@@ -18,6 +18,7 @@ import { rateLimitHeaders } from '../shared/rate-limit-headers';
 import type { Clock } from '../../core/ports';
 import { WWW_AUTHENTICATE } from '../../core/gateway-responses';
 import { FLUSH_BOUND_MS } from '../../core/background';
+import { callerFromContext } from '../../core/authorizer-context';
 import { json, problem, readJsonBody } from './http';
 
 export interface KeysAppDeps {
@@ -32,10 +33,8 @@ export interface KeysAppDeps {
 export type KeysHandler = (event: APIGatewayProxyEvent, context?: Partial<Context>) => Promise<APIGatewayProxyResult>;
 
 function callerFrom(event: APIGatewayProxyEvent): Caller | undefined {
-  const a = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
-  if (!a || typeof a.keyId !== 'string' || typeof a.ownerId !== 'string') return undefined;
-  const scopes = typeof a.scopes === 'string' && a.scopes !== '' ? a.scopes.split(' ') : [];
-  return { keyId: a.keyId, ownerId: a.ownerId, scopes };
+  const c = callerFromContext(event.requestContext?.authorizer as Record<string, unknown> | null | undefined);
+  return c ? { keyId: c.keyId, ownerId: c.ownerId, scopes: [...c.scopes] } : undefined;
 }
 
 function keyIdParam(event: APIGatewayProxyEvent): string {

@@ -2,6 +2,7 @@
  * A Lambda container is frozen as soon as its handler returns, so side effects still pending
  * then may never run. The authorizer and the keys handler wait for them (bounded) first.
  */
+import { authorizationTable } from '../../core/operator-routes';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { BackgroundWork } from '../../core/background';
@@ -48,7 +49,7 @@ function setup(opts: { writeMs: number; publishMs: number }) {
     logger,
     background,
   });
-  const handler = createAuthorizer({ verifier, config: { allowQueryKey: false }, logger, clock });
+  const handler = createAuthorizer({ routes: authorizationTable(undefined), verifier, config: { allowQueryKey: false }, logger, clock });
   const event = {
     type: 'REQUEST',
     methodArn: 'arn:aws:execute-api:eu-west-1:111111111111:api/prod/GET/v1/echo',

@@ -44,7 +44,7 @@ describe('nextCounterStep', () => {
     const p: LimitPlan = { rateLimit: { limit: 3, windowSeconds: 1 } };
     const write = firstCounterWrite(p, at('2031-05-10T12:00:00.999Z'));
     const step = nextCounterStep(p, write, { ok: false, current: { rw: sec('2031-05-10T12:00:01Z'), ws: 1, rc: 1 } });
-    expect(step).toEqual({ write: { kind: 'increment', windows: expect.objectContaining({ rateStart: sec('2031-05-10T12:00:01Z') }) } });
+    expect(step).toEqual({ write: { kind: 'increment', cost: 1, windows: expect.objectContaining({ rateStart: sec('2031-05-10T12:00:01Z') }) } });
   });
 
   it('resets rolled-over windows forward and carries the current ones on', () => {
