@@ -23,6 +23,9 @@ export type GatewayResponseType =
   | 'AUTHORIZER_FAILURE'
   | 'AUTHORIZER_CONFIGURATION_ERROR'
   | 'INVALID_API_KEY'
+  | 'INTEGRATION_FAILURE'
+  | 'INTEGRATION_TIMEOUT'
+  | 'API_CONFIGURATION_ERROR'
   | 'DEFAULT_4XX'
   | 'DEFAULT_5XX';
 
@@ -126,6 +129,30 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
       '"code":"$context.authorizer.code","detail":"$context.authorizer.detail","limit":"$context.authorizer.rateLimitLimit",' +
       '"remaining":"$context.authorizer.rateLimitRemaining","reset":"$context.authorizer.rateLimitReset",' +
       '"retryAfter":"$context.authorizer.retryAfter","requestId":"$context.requestId"}',
+  },
+  {
+    // An operator route's target could not be reached or failed (connection refused, DNS, TLS,
+    // a Lambda target that errored). API Gateway's default is 504; Keygate answers 502.
+    type: 'INTEGRATION_FAILURE',
+    statusCode: 502,
+    headers: { ...baseHeaders, 'Retry-After': '1' },
+    bodyTemplate: problemTemplate(502, 'upstream_unavailable', 'Bad Gateway', 'The service behind this route could not be reached or failed; retry shortly.'),
+  },
+  {
+    // The target did not answer within the route's timeoutMs (API Gateway's default: 29 s).
+    type: 'INTEGRATION_TIMEOUT',
+    statusCode: 504,
+    headers: baseHeaders,
+    bodyTemplate: problemTemplate(504, 'upstream_timeout', 'Gateway Timeout', 'The service behind this route did not answer in time.'),
+  },
+  {
+    // Also raised when an HTTP target's endpoint is invalid or its TLS certificate does not match
+    // (AWS reports connection failures under this type too, by community accounts): the caller
+    // gets the same 502 as an unreachable target, not a generic 500.
+    type: 'API_CONFIGURATION_ERROR',
+    statusCode: 502,
+    headers: { ...baseHeaders, 'Retry-After': '1' },
+    bodyTemplate: problemTemplate(502, 'upstream_unavailable', 'Bad Gateway', 'The service behind this route could not be reached or failed; retry shortly.'),
   },
   {
     type: 'DEFAULT_4XX',

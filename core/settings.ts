@@ -5,8 +5,8 @@
  * deployment and a local run alike. An unknown `keygate:*` key is an error that names it:
  * a typo must not silently fall back to a default.
  */
-import { allScopes, configFromContext, CONTEXT_PREFIX, DEFAULT_CONFIG, type KeygateConfig } from './config';
-import { type OperatorRoute, parseOperatorRoutes, ROUTES_SETTING } from './operator-routes';
+import { allScopes, configFromContext, configToEnv, CONTEXT_PREFIX, DEFAULT_CONFIG, INFRA_ENV, type KeygateConfig } from './config';
+import { encodeAuthorizationRules, type OperatorRoute, parseOperatorRoutes, ROUTES_ENV, ROUTES_SETTING } from './operator-routes';
 
 /** Settings that only the CDK stack reads (infrastructure), with what they do. */
 export const INFRA_SETTINGS: Readonly<Record<string, string>> = {
@@ -70,4 +70,58 @@ export function resolveDeployment(get: (key: string) => unknown): Deployment {
   const config = configFromContext(get);
   const routes = parseOperatorRoutes(get(ROUTES_SETTING), allScopes(config).map((s) => s.name));
   return { config, routes };
+}
+
+// --- the authorizer's environment --------------------------------------------------------
+
+/** Lambda's limit on a function's environment variables, keys and values together. */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+
+/**
+ * Length assumed for a value not known before deployment (a table or bus name that
+ * CloudFormation generates): generous, so a route table that fits at synth also fits deployed.
+ */
+export const UNRESOLVED_VALUE_BYTES = 256;
+
+/** Bytes an environment takes against Lambda's limit; `isUnresolved` marks values known only at deploy time. */
+export function environmentBytes(env: Readonly<Record<string, string>>, isUnresolved: (value: string) => boolean = () => false): number {
+  let total = 0;
+  for (const [k, v] of Object.entries(env)) total += Buffer.byteLength(k) + (isUnresolved(v) ? UNRESOLVED_VALUE_BYTES : Buffer.byteLength(v));
+  return total;
+}
+
+/**
+ * Fails when the authorizer's environment would pass Lambda's 4 KB limit. The operator routes
+ * are what grows it, so the message names `keygate:routes` with the numbers.
+ */
+export function checkAuthorizerEnvironment(env: Readonly<Record<string, string>>, isUnresolved?: (value: string) => boolean): void {
+  const bytes = environmentBytes(env, isUnresolved);
+  if (bytes <= LAMBDA_ENVIRONMENT_LIMIT_BYTES) return;
+  const routes = Buffer.byteLength(env[ROUTES_ENV] ?? '');
+  throw new SettingsError(
+    `${ROUTES_SETTING}: the authorizer's environment would take ${bytes} bytes (the routes' scopes and costs ${routes} of them), ` +
+      `over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}-byte limit. Use fewer routes (a {proxy+} route covers a subtree), shorter paths or fewer scopes per route.`,
+  );
+}
+
+/**
+ * The authorizer function's environment, built in one place for the CDK construct (with the
+ * real, deploy-time table and bus names) and for the local start check (with placeholders).
+ */
+export function authorizerEnvironment(
+  config: KeygateConfig,
+  routes: readonly OperatorRoute[],
+  infra: { tableName: string; counterTableName: string; admittedUsageKey?: string; eventBusName?: string },
+  base: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  return {
+    ...base,
+    ...configToEnv(config),
+    ...(routes.length > 0 ? { [ROUTES_ENV]: encodeAuthorizationRules(routes) } : {}),
+    [INFRA_ENV.tableName]: infra.tableName,
+    [INFRA_ENV.counterTableName]: infra.counterTableName,
+    ...(infra.admittedUsageKey ? { [INFRA_ENV.admittedUsageKey]: infra.admittedUsageKey } : {}),
+    ...(infra.eventBusName ? { [INFRA_ENV.eventBusName]: infra.eventBusName } : {}),
+    POWERTOOLS_SERVICE_NAME: 'keygate-authorizer',
+  };
 }
