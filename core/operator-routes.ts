@@ -309,16 +309,16 @@ export function isHttpMethod(m: string): m is HttpMethod {
 // --- upstream URLs ---------------------------------------------------------------------
 
 /**
- * The URL a request is proxied to: placeholders replaced by the request's path parameters,
- * each segment percent-encoded (a greedy parameter keeps its slashes), and the caller's query
- * string appended unchanged, as API Gateway's HTTP proxy integration does.
+ * The URL a request is proxied to: placeholders replaced by the request's (decoded) path
+ * parameters, percent-encoded again — a greedy parameter segment by segment, keeping its
+ * slashes; any other whole, so an encoded `/` stays `%2F` — and the caller's query string
+ * appended unchanged, as API Gateway's HTTP proxy integration does.
  */
-export function upstreamUrl(template: string, pathParameters: Readonly<Record<string, string>>, rawQuery: string): string {
-  const base = template.replace(PLACEHOLDER, (_m, name: string) =>
-    (pathParameters[name] ?? '')
-      .split('/')
-      .map((s) => encodeURIComponent(s))
-      .join('/'),
-  );
+export function upstreamUrl(routePath: string, template: string, pathParameters: Readonly<Record<string, string>>, rawQuery: string): string {
+  const greedy = new Set(parseTemplate(routePath).flatMap((s) => (s.kind === 'greedy' ? [s.name] : [])));
+  const base = template.replace(PLACEHOLDER, (_m, name: string) => {
+    const value = pathParameters[name] ?? '';
+    return greedy.has(name) ? value.split('/').map(encodeURIComponent).join('/') : encodeURIComponent(value);
+  });
   return rawQuery ? `${base}?${rawQuery}` : base;
 }

@@ -13,16 +13,22 @@ import {
   renderGatewayTemplate,
   responseHeaderMappings,
 } from '../core/gateway-responses';
-import { matchRoute } from '../core/routes';
+import { fullRouteTable, isOperatorRoute, type KeygateRoute, type OperatorRoute } from '../core/operator-routes';
+import { problemBody } from '../core/problem';
+import type { RouteTable } from '../core/routes';
 import type { AuthorizerHandler } from '../lambdas/authorizer/authorizer';
 import { UNAUTHORIZED } from '../lambdas/authorizer/authorizer';
 import type { KeysHandler } from '../lambdas/keys/app';
+import { invokeLocalLambda, type LambdaTargetResult, loadLocalHandler } from './lambda-target';
+import { DEFAULT_INTEGRATION_TIMEOUT_MS, proxyToUpstream, type UpstreamResult } from './upstream-proxy';
 
 export interface LocalRequest {
   readonly method: string;
   /** Path without the query string. */
   readonly path: string;
   readonly query: URLSearchParams;
+  /** The query string as the client sent it, without `?` (passed unchanged to upstreams). */
+  readonly rawQuery?: string;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: Buffer | undefined;
   readonly sourceIp: string;
@@ -30,8 +36,9 @@ export interface LocalRequest {
 
 export interface LocalResponse {
   readonly status: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
+  readonly headers: Record<string, string | string[]>;
+  /** Text, or an upstream's bytes passed through unchanged. */
+  readonly body: string | Buffer;
 }
 
 export interface LocalGatewayOptions {
@@ -51,6 +58,15 @@ export interface LocalGatewayOptions {
    * @default GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT (false), the deployed default
    */
   readonly gatewayResponseContextHeaders?: boolean;
+  /**
+   * Built-in plus operator routes (core/operator-routes.ts `fullRouteTable`).
+   * @default built-in routes only
+   */
+  readonly routes?: RouteTable<KeygateRoute>;
+  /** Whether keys may come in the `api_key` query parameter (it is then redacted for upstreams too). */
+  readonly allowQueryKey?: boolean;
+  /** Directory `localHandler` paths are relative to. @default process.cwd() */
+  readonly cwd?: string;
 }
 
 const API_ID = 'local';
@@ -73,24 +89,22 @@ function singleValued(multi: Record<string, string[]>): Record<string, string> {
 }
 
 /**
- * API Gateway hands a text body to the Lambda as a string. Bytes that are not UTF-8 go as
- * base64 (as API Gateway does for a binary media type), so the Lambda can refuse them instead
- * of receiving them silently repaired to U+FFFD.
+ * The deployed API sets `binaryMediaTypes: ['*\/*']` so an upstream receives the caller's exact
+ * bytes; a Lambda proxy integration then gets every body base64-encoded, which is what the
+ * local gateway hands its Lambdas too (the keys Lambda decodes and refuses bytes that are not UTF-8).
  */
 function lambdaBody(body: Buffer | undefined): { body: string | null; isBase64Encoded: boolean } {
   if (!body || body.length === 0) return { body: null, isBase64Encoded: false };
-  try {
-    return { body: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body), isBase64Encoded: false };
-  } catch {
-    return { body: body.toString('base64'), isBase64Encoded: true };
-  }
+  return { body: body.toString('base64'), isBase64Encoded: true };
 }
 
 export class LocalGateway {
   private readonly stage: string;
+  private readonly routes: RouteTable<KeygateRoute>;
 
   constructor(private readonly options: LocalGatewayOptions) {
     this.stage = options.stage ?? 'local';
+    this.routes = options.routes ?? fullRouteTable([]);
   }
 
   renderGatewayResponse(type: GatewayResponseType, requestId: string, statusFallback: number, authorizer?: Record<string, string>): LocalResponse {
@@ -110,7 +124,7 @@ export class LocalGateway {
   async handle(req: LocalRequest): Promise<LocalResponse> {
     const requestId = randomUUID();
     const method = req.method.toUpperCase();
-    const matched = matchRoute(method, req.path);
+    const matched = this.routes.match(method, req.path);
     if (!matched) return this.renderGatewayResponse('MISSING_AUTHENTICATION_TOKEN', requestId, 403);
     if (req.body && req.body.length > (this.options.maxBodyBytes ?? API_GATEWAY_MAX_BODY)) {
       return this.renderGatewayResponse('REQUEST_TOO_LARGE', requestId, 413);
@@ -137,6 +151,7 @@ export class LocalGateway {
     const requestContext = {
       accountId: ACCOUNT,
       apiId: API_ID,
+      ...(isOperatorRoute(route) ? { operationName: route.name } : {}),
       resourceId: route.path,
       resourcePath: route.path,
       httpMethod: method,
@@ -207,6 +222,10 @@ export class LocalGateway {
       ...lambdaBody(req.body),
     } as unknown as APIGatewayProxyEvent;
 
+    if (isOperatorRoute(route)) {
+      return this.operatorTarget(route, req, event, pathParameters, authorizerContext ?? {}, requestId);
+    }
+
     let result;
     try {
       result = await this.options.keys(event, { awsRequestId: requestId });
@@ -220,5 +239,57 @@ export class LocalGateway {
     outHeaders['x-amzn-RequestId'] = requestId;
     const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
     return { status: result.statusCode, headers: outHeaders, body };
+  }
+
+  /** An operator route's target: the upstream over HTTP, or the route's `localHandler` in process. */
+  private async operatorTarget(
+    route: OperatorRoute,
+    req: LocalRequest,
+    event: APIGatewayProxyEvent,
+    pathParameters: Record<string, string>,
+    authorizer: Record<string, string>,
+    requestId: string,
+  ): Promise<LocalResponse> {
+    let result: UpstreamResult | LambdaTargetResult;
+    const timeoutMs = route.timeoutMs ?? DEFAULT_INTEGRATION_TIMEOUT_MS;
+    if (route.target.kind === 'upstream') {
+      result = await proxyToUpstream({
+        method: req.method.toUpperCase(),
+        routePath: route.path,
+        urlTemplate: route.target.url,
+        pathParameters,
+        rawQuery: req.rawQuery ?? req.query.toString(),
+        headers: req.headers,
+        body: req.body,
+        authorizer,
+        forwardCredentials: route.forwardCredentials,
+        allowQueryKey: this.options.allowQueryKey ?? false,
+        timeoutMs,
+        requestId,
+      });
+    } else if (route.target.localHandler) {
+      let handler;
+      try {
+        handler = await loadLocalHandler(route.target.localHandler, this.options.cwd);
+      } catch (err) {
+        return this.notServedLocally(route, requestId, `its localHandler could not be loaded (${(err as Error).message})`);
+      }
+      result = await invokeLocalLambda(handler, event, requestId, timeoutMs);
+    } else {
+      return this.notServedLocally(route, requestId, `its Lambda target ${route.target.functionArn} has no localHandler`);
+    }
+    if (result.kind === 'timeout') return this.renderGatewayResponse('INTEGRATION_TIMEOUT', requestId, 504);
+    if (result.kind === 'failure') return this.renderGatewayResponse('INTEGRATION_FAILURE', requestId, 502);
+    // Passed back unchanged, as a proxy integration does.
+    return { status: result.status, headers: { ...result.headers, 'x-amzn-RequestId': requestId }, body: result.body };
+  }
+
+  private notServedLocally(route: OperatorRoute, requestId: string, why: string): LocalResponse {
+    const detail = `${route.method} ${route.path} (${route.source}) is not served by the local stack: ${why}. Set "localHandler" to a module exporting handler to run it locally.`;
+    return {
+      status: 501,
+      headers: { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store', 'x-amzn-RequestId': requestId },
+      body: JSON.stringify(problemBody(501, 'not_served_locally', detail, { requestId })),
+    };
   }
 }

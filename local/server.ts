@@ -44,6 +44,8 @@ export interface LocalServerOptions {
 interface Target {
   readonly path: string;
   readonly query: URLSearchParams;
+  /** The query string without `?`, as sent (upstreams receive it unchanged). */
+  readonly rawQuery: string;
 }
 
 /**
@@ -54,7 +56,7 @@ interface Target {
  */
 export function parseRequestTarget(target: string): Target | undefined {
   try {
-    if (target === '*') return { path: '*', query: new URLSearchParams() };
+    if (target === '*') return { path: '*', query: new URLSearchParams(), rawQuery: '' };
     let originForm = target;
     if (!target.startsWith('/')) {
       if (!/^https?:\/\//i.test(target)) return undefined;
@@ -62,7 +64,7 @@ export function parseRequestTarget(target: string): Target | undefined {
       originForm = absolute.pathname + absolute.search;
     }
     const url = new URL(`http://local${originForm}`);
-    return { path: url.pathname, query: url.searchParams };
+    return { path: url.pathname, query: url.searchParams, rawQuery: url.search.slice(1) };
   } catch {
     return undefined;
   }
@@ -142,7 +144,15 @@ export async function startLocalServer(gateway: LocalGateway, options: LocalServ
         out =
           body === 'too_large'
             ? gateway.renderGatewayResponse('REQUEST_TOO_LARGE', 'local', 413)
-            : await gateway.handle({ method: req.method ?? 'GET', path: target.path, query: target.query, headers: req.headers, body, sourceIp });
+            : await gateway.handle({
+                method: req.method ?? 'GET',
+                path: target.path,
+                query: target.query,
+                rawQuery: target.rawQuery,
+                headers: req.headers,
+                body,
+                sourceIp,
+              });
       }
       status = out.status;
       send(res, out);

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADMITTED_USAGE_KEY, type KeygateConfig } from '../core/config';
-import { authorizationTable, encodeAuthorizationRules, type OperatorRoute } from '../core/operator-routes';
+import { authorizationTable, encodeAuthorizationRules, fullRouteTable, type OperatorRoute } from '../core/operator-routes';
+import { authorizerEnvironment, checkAuthorizerEnvironment, UNRESOLVED_VALUE_BYTES } from '../core/settings';
 import type { KeyService } from '../core/key-service';
 import { type Clock, type EventSink, type Logger, systemClock } from '../core/ports';
 import { CLIENT_PROFILES, type ClientProfile } from '../adapters/client-profiles';
@@ -175,8 +176,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     runtimes.push(authzRuntime);
     const { repo, counters, service } = keysRuntime;
     const clock = options.clock ?? systemClock;
-    // The authorizer reads the operator routes through the same encoding the deployed one gets in its environment.
+    // The authorizer reads the operator routes through the same encoding the deployed one gets in
+    // its environment, and the same size check runs here as at synth (names as long as a deploy's may be).
     const operatorRoutes = options.routes ?? [];
+    const placeholder = 'x'.repeat(UNRESOLVED_VALUE_BYTES);
+    checkAuthorizerEnvironment(
+      authorizerEnvironment(options.config, operatorRoutes, { tableName: placeholder, counterTableName: placeholder, admittedUsageKey: placeholder, eventBusName: placeholder }),
+    );
     const authorizer = createAuthorizer({
       verifier: authzRuntime.verifier,
       config: options.config,
@@ -191,6 +197,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       authorizer: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), authorizer),
       keys: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), keys),
       admittedUsageKey: ADMITTED_USAGE_KEY,
+      routes: fullRouteTable(operatorRoutes),
+      allowQueryKey: options.config.allowQueryKey,
       ...(options.gatewayResponseContextHeaders !== undefined ? { gatewayResponseContextHeaders: options.gatewayResponseContextHeaders } : {}),
     });
 

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { JavaMissingError } from './dynamodb-local';
-import { localConfig } from './config';
+import { localConfig, localRoutes } from './config';
 import { launcherAncestors, lockHome, startWatchdog } from './process-guard';
 import { type LocalStack, startLocalStack } from './stack';
 
@@ -70,11 +70,13 @@ process.on('unhandledRejection', (err) => void stop(1, `crashed: ${(err as Error
 
 try {
   const config = localConfig();
+  const routes = localRoutes();
   stack = await startLocalStack({
     home,
     inMemory,
     port,
     config,
+    routes,
     server: { onRequest: (l) => console.log(`${l.method} ${l.path} ${l.status} ${l.ms.toFixed(1)}ms`) },
   });
   if (stack.dynamoProcess) {
@@ -85,6 +87,13 @@ try {
   }
   console.log(`Keygate is running on ${stack.url}  (DynamoDB Local ${stack.dynamoEndpoint}, data ${inMemory ? 'in memory' : home})`);
   console.log(`Authorizer cache TTL: ${config.cacheTtlSeconds}s (maximum revocation lag)`);
+  if (routes.length > 0) {
+    console.log(`Operator routes${process.env.KEYGATE_CONFIG ? ` (from ${process.env.KEYGATE_CONFIG})` : ''}:`);
+    for (const r of routes) {
+      const target = r.target.kind === 'upstream' ? r.target.url : r.target.localHandler ? `${r.target.localHandler} (local handler)` : `${r.target.functionArn} (501 locally: no localHandler)`;
+      console.log(`  ${r.method.padEnd(7)} ${r.path}  scopes [${r.scopes.join(' ')}]${r.cost !== 1 ? ` cost ${r.cost}` : ''} → ${target}`);
+    }
+  }
   if (stack.createdAdminKey) {
     console.log('\nBootstrap admin key (shown once; saved to ' + stack.adminKeyPath + ', mode 0600):\n');
     console.log('  ' + stack.createdAdminKey + '\n');

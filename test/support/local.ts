@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { type KeygateConfig, resolveConfig } from '../../core/config';
+import type { OperatorRoute } from '../../core/operator-routes';
 import type { Clock, Logger, LogLevel } from '../../core/ports';
 import { JsonLogger } from '../../adapters/json-logger';
 import { type LocalStack, startLocalStack } from '../../local/stack';
@@ -49,7 +50,7 @@ export const testConfig = (overrides: Partial<Record<keyof KeygateConfig, unknow
 
 /** A local stack on a free port and a fresh table; `X-Forwarded-For` is trusted so tests can pick a source IP. */
 export async function startTestStack(
-  opts: { config?: KeygateConfig; clock?: Clock; gatewayResponseContextHeaders?: boolean } = {},
+  opts: { config?: KeygateConfig; clock?: Clock; gatewayResponseContextHeaders?: boolean; routes?: readonly OperatorRoute[] } = {},
 ): Promise<TestStack> {
   const home = mkdtempSync(join(tmpdir(), 'keygate-test-'));
   const logs = new CapturingLogger();
@@ -64,6 +65,7 @@ export async function startTestStack(
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.gatewayResponseContextHeaders !== undefined ? { gatewayResponseContextHeaders: opts.gatewayResponseContextHeaders } : {}),
     server: { trustForwardedFor: true },
+    ...(opts.routes ? { routes: opts.routes } : {}),
   });
   const adminKey = stack.createdAdminKey!;
   return {
