@@ -1,6 +1,6 @@
 /** Window arithmetic and the counter-write steps (pure: no I/O). */
 import { describe, expect, it } from 'vitest';
-import { advanceWindows, type CounterState, countsAt, firstCounterWrite, type LimitPlan, nextCounterStep, windowsAt } from '../../core/limits';
+import { advanceWindows, blockingLimits, type CounterState, countsAt, firstCounterWrite, type LimitPlan, nextCounterStep, windowsAt } from '../../core/limits';
 
 const plan: LimitPlan = { rateLimit: { limit: 3, windowSeconds: 10 }, quota: { daily: 5, monthly: 50 } };
 const at = (iso: string) => new Date(iso);
@@ -79,5 +79,37 @@ describe('countsAt', () => {
   it('shows the counts of the item’s newer window to a caller whose clock is behind', () => {
     const r = countsAt({ quota: { daily: 5 } }, { dw: '20310511', dc: 2 }, at('2031-05-10T23:59:59.999Z'));
     expect(r.daily).toEqual({ limit: 5, used: 2, remaining: 3, resetAt: sec('2031-05-12T00:00:00Z') });
+  });
+});
+
+describe('cost', () => {
+  const plan: LimitPlan = { rateLimit: { limit: 10, windowSeconds: 60 }, quota: { daily: 12 } };
+  const now = new Date('2031-05-10T12:00:15Z');
+
+  it('admits a request only when every limit has cost units left', () => {
+    expect(blockingLimits(plan, { rate: 5, daily: 5, monthly: 0 }, 5)).toEqual([]);
+    expect(blockingLimits(plan, { rate: 6, daily: 6, monthly: 0 }, 5)).toEqual(['rate']);
+    expect(blockingLimits(plan, { rate: 2, daily: 8, monthly: 0 }, 5)).toEqual(['daily']);
+    expect(blockingLimits({ rateLimit: { limit: 3, windowSeconds: 1 } }, { rate: 0, daily: 0, monthly: 0 }, 4)).toEqual(['rate']);
+  });
+
+  it('carries the cost into the increment and into a window reset', () => {
+    // Prepare: the item holds an older rate window
+    const write = firstCounterWrite(plan, now, 4);
+    const w = windowsAt(now, 60);
+    const current = { rw: w.rateStart - 60, ws: 60, rc: 10, dw: w.day, dc: 3 };
+
+    // Act
+    const step = nextCounterStep(plan, write, { ok: false, current });
+
+    // Assess
+    expect(write).toMatchObject({ kind: 'increment', cost: 4 });
+    expect(step).toMatchObject({ write: { kind: 'reset', cost: 4, next: { rw: w.rateStart, rc: 4, dw: w.day, dc: 7 } } });
+  });
+
+  it('reads a refusal from the item when the cost does not fit', () => {
+    const w = windowsAt(now, 60);
+    const step = nextCounterStep(plan, firstCounterWrite(plan, now, 5), { ok: false, current: { rw: w.rateStart, ws: 60, rc: 6, dw: w.day, dc: 6 } });
+    expect(step).toMatchObject({ done: { admitted: false, blocking: 'rate', rate: { used: 6, remaining: 4 } } });
   });
 });

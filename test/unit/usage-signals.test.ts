@@ -109,3 +109,17 @@ describe('BackgroundWork', () => {
     expect(background.size).toBe(1);
   });
 });
+
+describe('quota warnings with a route cost', () => {
+  it('fires once for the request whose cost carries the count across the threshold', () => {
+    const plan = { quota: { daily: 10 } };
+    const w = windowsAt(new Date('2031-05-10T12:00:00Z'));
+    const result = (used: number) => limitResult(plan, { rate: 0, daily: used, monthly: 0 }, w, []);
+    const key = { keyId: 'key_x', ownerId: 'o' };
+    const now = new Date('2031-05-10T12:00:00Z');
+    // threshold 0.8 × 10 = 8: 5 → 10 crosses it; 3 → 6 and 8 → 10 (already past) do not
+    expect(quotaWarnings(key, plan, result(10), 0.8, now, 5)).toHaveLength(1);
+    expect(quotaWarnings(key, plan, result(6), 0.8, now, 3)).toHaveLength(0);
+    expect(quotaWarnings(key, plan, result(10), 0.8, now, 2)).toHaveLength(0);
+  });
+});
