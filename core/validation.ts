@@ -4,6 +4,7 @@
  * problem that lists every field in error.
  */
 import { normalizeCidr } from './cidr';
+import { COST_RANGE } from './operator-routes';
 import { KEY_ENVIRONMENTS, type KeyEnvironment } from './key-format';
 import { type FieldError, ProblemError, validationFailed } from './problem';
 import type { KeyStatus, Quota, RateLimit } from './records';
@@ -363,13 +364,15 @@ export interface VerifyKeyInput {
   readonly key: string;
   readonly scopes: readonly string[];
   readonly sourceIp?: string;
+  /** Units to charge against the key's limits (a route's cost), default 1. */
+  readonly cost?: number;
 }
 
-/** POST /v1/verify: the key to check, the scopes the caller's route needs, and optionally the client's IP. */
+/** POST /v1/verify: the key to check, the scopes the caller's route needs, optionally the client's IP and the request's cost. */
 export function parseVerifyKey(body: unknown): VerifyKeyInput {
   const b = requireObject(body, 'verify key');
   const c = new Checker();
-  rejectUnknown(c, b, ['key', 'scopes', 'sourceIp']);
+  rejectUnknown(c, b, ['key', 'scopes', 'sourceIp', 'cost']);
   let key: string | undefined;
   if (b.key === undefined) c.fail('key', 'is required');
   else if (typeof b.key !== 'string' || b.key.length === 0 || b.key.length > 256) c.fail('key', 'must be a string of 1-256 characters');
@@ -381,6 +384,12 @@ export function parseVerifyKey(body: unknown): VerifyKeyInput {
     if (n === undefined) c.fail('sourceIp', 'must be an IPv4 or IPv6 address');
     else sourceIp = b.sourceIp as string;
   }
+  let cost: number | undefined;
+  if (b.cost !== undefined) {
+    if (!Number.isInteger(b.cost) || (b.cost as number) < COST_RANGE.min || (b.cost as number) > COST_RANGE.max) {
+      c.fail('cost', `must be an integer from ${COST_RANGE.min} to ${COST_RANGE.max}`);
+    } else cost = b.cost as number;
+  }
   c.done();
-  return { key: key!, scopes: sc!, ...(sourceIp ? { sourceIp } : {}) };
+  return { key: key!, scopes: sc!, ...(sourceIp ? { sourceIp } : {}), ...(cost !== undefined ? { cost } : {}) };
 }

@@ -78,6 +78,7 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
         key: extractKey({ headers: { 'x-api-key': input.key } }, false),
         requiredScopes: input.scopes,
         sourceIp: input.sourceIp,
+        ...(input.cost !== undefined ? { cost: input.cost } : {}),
       });
       // Outcomes are data: a refused key is a 200 answer saying why, not an error of the call.
       const code = outcome.code === 'MISSING' || outcome.code === 'MALFORMED' ? 'NOT_FOUND' : outcome.code;

@@ -166,6 +166,13 @@ describe('POST /v1/verify', () => {
     expect((await verify({ key: k.key, sourceIp: '10.1.2.3' })).body.code).toBe('QUOTA_EXCEEDED');
   });
 
+  it('charges a cost when the backend passes one, all units or none', async () => {
+    const k = await create({ rateLimit: { limit: 10, windowSeconds: 3600 } });
+    expect((await verify({ key: k.key, cost: 6 })).body).toMatchObject({ code: 'VALID', rateLimit: { remaining: 4 } });
+    expect((await verify({ key: k.key, cost: 5 })).body).toMatchObject({ code: 'RATE_LIMITED', rateLimit: { remaining: 4 } });
+    expect((await verify({ key: k.key, cost: 4 })).body).toMatchObject({ code: 'VALID', rateLimit: { remaining: 0 } });
+  });
+
   it('rejects a caller without keys:verify with 403', async () => {
     const k = await create({});
     const res = await stack.call('/v1/verify', { method: 'POST', key: k.key, body: JSON.stringify({ key: k.key }) });
@@ -178,6 +185,8 @@ describe('POST /v1/verify', () => {
     [{ key: 'x', extra: 1 }, 'extra'],
     [{ key: 'x', sourceIp: '10.0.0.0/8' }, 'sourceIp'],
     [{ key: 'x', scopes: 'echo:read' }, 'scopes'],
+    [{ key: 'x', cost: 0 }, 'cost'],
+    [{ key: 'x', cost: 1001 }, 'cost'],
   ])('rejects the bad body %j naming %s', async (body, field) => {
     const r = await verify(body);
     expect(r.status).toBe(400);
