@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,7 +7,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { configToEnv, DEFAULT_CONFIG, INFRA_ENV, type KeygateConfig } from '../core/config';
+import { DEFAULT_CONFIG, type KeygateConfig } from '../core/config';
+import { authorizationTable, type OperatorRoute, ROUTES_ENV } from '../core/operator-routes';
+import type { AuthorizationRule } from '../core/routes';
+import { authorizerEnvironment, checkAuthorizerEnvironment } from '../core/settings';
 
 /**
  * Lambda settings every Keygate function shares.
@@ -83,6 +86,14 @@ export interface KeyAuthorizerProps {
   readonly config?: KeygateConfig;
 
   /**
+   * Operator routes (`keygate:routes`) the authorizer admits, besides Keygate's own. Their
+   * scopes and cost travel in `KEYGATE_ROUTES`; a route the authorizer does not know is denied.
+   *
+   * @default - none: only Keygate's own routes
+   */
+  readonly routes?: readonly OperatorRoute[];
+
+  /**
    * Handler source file (must export `handler`).
    *
    * @default lambdas/authorizer/handler.ts
@@ -133,6 +144,11 @@ export interface KeyAuthorizerProps {
  * `resultsCacheTtl` is 0.
  *
  * Access to the key table is granted by `KeyStore.grantVerify(keyAuthorizer)`.
+ *
+ * The environment comes from `authorizerEnvironment` (core/settings.ts), the one definition the
+ * local stack checks too. Synthesis fails when it would pass Lambda's 4 KB limit (the operator
+ * routes are what grows it; the message names `keygate:routes`) or when the route table would
+ * fail the authorizer's own parse at cold start (a duplicate method and path, a bad template).
  */
 export class KeyAuthorizer extends Construct implements iam.IGrantable {
   public readonly handler: nodejs.NodejsFunction;
@@ -140,9 +156,23 @@ export class KeyAuthorizer extends Construct implements iam.IGrantable {
   public readonly logGroup: logs.LogGroup;
   public readonly grantPrincipal: iam.IPrincipal;
 
+  private readonly config: KeygateConfig;
+  private readonly infra: Parameters<typeof authorizerEnvironment>[2];
+  /** Operator routes and routes added with {@link addAuthorizationRules}, in order. */
+  private readonly rules: AuthorizationRule[];
+
   constructor(scope: Construct, id: string, props: KeyAuthorizerProps) {
     super(scope, id);
     const config = props.config ?? DEFAULT_CONFIG;
+    this.config = config;
+    this.rules = [...(props.routes ?? [])];
+    this.infra = {
+      tableName: props.table.tableName,
+      counterTableName: props.counterTable.tableName,
+      ...(props.admittedUsageKey ? { admittedUsageKey: props.admittedUsageKey } : {}),
+      ...(props.eventBusName ? { eventBusName: props.eventBusName } : {}),
+    };
+    const environment = this.checkedEnvironment();
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -169,15 +199,7 @@ export class KeyAuthorizer extends Construct implements iam.IGrantable {
       role,
       logGroup: this.logGroup,
       bundling: LAMBDA_BUNDLING,
-      environment: {
-        ...LAMBDA_BASE_ENVIRONMENT,
-        ...configToEnv(config),
-        [INFRA_ENV.tableName]: props.table.tableName,
-        [INFRA_ENV.counterTableName]: props.counterTable.tableName,
-        ...(props.admittedUsageKey ? { [INFRA_ENV.admittedUsageKey]: props.admittedUsageKey } : {}),
-        ...(props.eventBusName ? { [INFRA_ENV.eventBusName]: props.eventBusName } : {}),
-        POWERTOOLS_SERVICE_NAME: 'keygate-authorizer',
-      },
+      environment,
     });
     this.grantPrincipal = this.handler.grantPrincipal;
 
@@ -192,4 +214,32 @@ export class KeyAuthorizer extends Construct implements iam.IGrantable {
     const cfnAuthorizer = this.authorizer.node.defaultChild as apigateway.CfnAuthorizer;
     cfnAuthorizer.addPropertyDeletionOverride('IdentitySource');
   }
+
+  /**
+   * Admits more routes (method, resource path, scopes, cost): what `KeygateAuthorizer.protect`
+   * calls for each method it protects on an API. Re-encodes `KEYGATE_ROUTES` and checks again.
+   */
+  public addAuthorizationRules(rules: readonly AuthorizationRule[]): void {
+    this.rules.push(...rules);
+    const environment = this.checkedEnvironment();
+    this.handler.addEnvironment(ROUTES_ENV, environment[ROUTES_ENV] ?? '[]');
+  }
+
+  /** The function's environment for the current rules; throws where the deployed function would fail. */
+  private checkedEnvironment(): Record<string, string> {
+    const environment = authorizerEnvironment(this.config, encodable(this.rules), this.infra, LAMBDA_BASE_ENVIRONMENT);
+    checkAuthorizerEnvironment(environment, (value) => Token.isUnresolved(value));
+    // What the handler does at cold start: a table it cannot build must fail here, not in Lambda.
+    authorizationTable(environment[ROUTES_ENV]);
+    return environment;
+  }
+}
+
+/**
+ * core's `authorizerEnvironment` encodes only each rule's method, path, scopes and cost
+ * (`encodeAuthorizationRules`), but its parameter is typed `OperatorRoute[]`; rules added by
+ * `KeygateAuthorizer.protect` have no target. Drop this once core types it `AuthorizationRule[]`.
+ */
+function encodable(rules: readonly AuthorizationRule[]): readonly OperatorRoute[] {
+  return rules as unknown as readonly OperatorRoute[];
 }

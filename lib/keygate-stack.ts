@@ -1,10 +1,10 @@
 import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct, Node } from 'constructs';
-import { configFromContext } from '../core/config';
 import {
   GATEWAY_RESPONSE_CONTEXT_HEADERS_CONTEXT_KEY,
   GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT,
 } from '../core/gateway-responses';
+import { resolveDeployment } from '../core/settings';
 import { KeyAuthorizer } from './key-authorizer';
 import { KeyStore } from './key-store';
 import { ManagementApi } from './management-api';
@@ -40,7 +40,13 @@ function booleanContext(node: Node, key: string, fallback: boolean): boolean {
 
 /**
  * One Keygate deployment: the key store, the authorizer and the management API.
- * Configuration comes from the `keygate:*` context in cdk.json (see core/config.ts),
+ * Configuration comes from the `keygate:*` context in cdk.json, with a per-stage file named
+ * by `KEYGATE_CONFIG` layered on top by bin/app.ts (core/settings.ts lists every key):
+ * - the service settings of core/config.ts (`keygate:keyPrefix`, `keygate:scopes`, limits, caches)
+ * - `keygate:routes`: the operator's own routes to protect, each proxied to an HTTP(S) upstream
+ *   or a Lambda function, on the same REST API as Keygate's routes (core/operator-routes.ts;
+ *   lib/operator-routes.ts builds them). A malformed entry fails synthesis naming it.
+ *
  * plus infrastructure-only settings:
  * - `keygate:webAclArn`: optional ARN of a regional WAFv2 web ACL to put in front of the API
  * - `keygate:tableDeletionProtection` (default true): DynamoDB deletion protection on both tables
@@ -60,7 +66,9 @@ export class KeygateStack extends Stack {
 
   constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
     super(scope, id, props);
-    const config = configFromContext((key) => this.node.tryGetContext(key));
+    // Service configuration and operator routes, validated together: a route may only use a
+    // scope the deployment defines, and every error names the setting or the route entry.
+    const { config, routes } = resolveDeployment((key) => this.node.tryGetContext(key));
     const webAclArn: unknown = this.node.tryGetContext('keygate:webAclArn');
     if (webAclArn !== undefined && (typeof webAclArn !== 'string' || !webAclArn.startsWith('arn:'))) {
       throw new Error(`keygate:webAclArn must be a WAFv2 web ACL ARN (got ${JSON.stringify(webAclArn)})`);
@@ -79,6 +87,7 @@ export class KeygateStack extends Stack {
       admittedUsageKey,
       eventBusName: this.notifications.bus.eventBusName,
       config,
+      routes,
     });
     this.keyStore.grantVerify(this.keyAuthorizer);
     this.notifications.grantPublish(this.keyAuthorizer);
@@ -91,6 +100,7 @@ export class KeygateStack extends Stack {
       authorizer: this.keyAuthorizer.authorizer,
       eventBusName: this.notifications.bus.eventBusName,
       config,
+      operatorRoutes: routes,
       webAclArn,
       restApiName: restApiName(this),
       cloudWatchRole: booleanContext(this.node, 'keygate:cloudWatchRole', true),

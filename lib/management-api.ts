@@ -8,14 +8,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ADMITTED_USAGE_KEY, configToEnv, DEFAULT_CONFIG, INFRA_ENV, type KeygateConfig } from '../core/config';
-import {
-  GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT,
-  GATEWAY_RESPONSES,
-  type GatewayResponseDefinition,
-  responseHeaderMappings,
-} from '../core/gateway-responses';
+import { GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT, GATEWAY_RESPONSES, type GatewayResponseDefinition } from '../core/gateway-responses';
+import type { OperatorRoute } from '../core/operator-routes';
 import { ROUTES, type RouteDefinition } from '../core/routes';
+import { addAdmittedUsagePlan, addGatewayResponses } from './api-wiring';
 import { handlerEntry, LAMBDA_ARCHITECTURE, LAMBDA_BASE_ENVIRONMENT, LAMBDA_BUNDLING, LAMBDA_RUNTIME } from './key-authorizer';
+import { COG4_REASON, OperatorRoutes, protectedMethodOptions } from './operator-routes';
 
 /**
  * The stage access-log record, one JSON object per request. Every value is a string
@@ -72,6 +70,15 @@ export interface ManagementApiProps {
    * @default ROUTES (core/routes.ts)
    */
   readonly routes?: readonly RouteDefinition[];
+
+  /**
+   * The operator's own routes (`keygate:routes`), built on this API next to Keygate's routes:
+   * each behind the authorizer (which must admit them: `KeyAuthorizer` `routes`), proxied to its
+   * HTTP(S) upstream or Lambda function (lib/operator-routes.ts).
+   *
+   * @default - none
+   */
+  readonly operatorRoutes?: readonly OperatorRoute[];
 
   /**
    * Gateway responses to register.
@@ -212,6 +219,8 @@ export class ManagementApi extends Construct implements iam.IGrantable {
   public readonly accessLogGroup: logs.LogGroup;
   public readonly executionLogGroup: logs.LogGroup;
   public readonly grantPrincipal: iam.IPrincipal;
+  /** The operator routes' methods and Lambda permissions, when there are operator routes. */
+  public readonly operatorRoutes?: OperatorRoutes;
 
   constructor(scope: Construct, id: string, props: ManagementApiProps) {
     super(scope, id);
@@ -267,6 +276,16 @@ export class ManagementApi extends Construct implements iam.IGrantable {
       // The usage-plan key comes from the authorizer, never from the client: this is how a
       // rate-limited request becomes a 429 (INVALID_API_KEY) while scope denials stay 403.
       apiKeySourceType: apigateway.ApiKeySourceType.AUTHORIZER,
+      // Every body passes as bytes. Without binary media types API Gateway treats a request
+      // body as UTF-8 text, so an HTTP_PROXY upstream would get non-UTF-8 bytes mangled (AWS,
+      // "Content type conversions in API Gateway"). `*/*` matches every Content-Type, so the
+      // upstream receives the caller's exact bytes. The price: a Lambda proxy integration gets
+      // every body base64-encoded (`isBase64Encoded: true`) — the keys Lambda decodes it and
+      // refuses bytes that are not UTF-8, operator Lambda targets must decode too — and a MOCK
+      // integration would need CONVERT_TO_TEXT (Keygate has none). [U] unverified on a real
+      // stage: that gateway-response `application/json` templates still render with `*/*`; no
+      // AWS document or report says otherwise (docs/protect-your-api.md).
+      binaryMediaTypes: ['*/*'],
       deployOptions: {
         stageName,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
@@ -304,15 +323,9 @@ export class ManagementApi extends Construct implements iam.IGrantable {
       const resource = this.api.root.resourceForPath(route.path);
       const method = resource.addMethod(route.method, integration, {
         operationName: route.operation,
-        ...(route.authorized
-          ? { authorizer: props.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM, apiKeyRequired: true }
-          : { authorizationType: apigateway.AuthorizationType.NONE }),
+        ...(route.authorized ? protectedMethodOptions(props.authorizer) : { authorizationType: apigateway.AuthorizationType.NONE }),
       });
-      Validations.of(method).acknowledge({
-        id: 'AwsSolutions-COG4',
-        reason:
-          'Callers are machines holding Keygate API keys, not Cognito users; every authorized route uses the Keygate Lambda REQUEST authorizer, which verifies the key against the key table.',
-      });
+      Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: COG4_REASON });
       if (!route.authorized) {
         Validations.of(method).acknowledge({
           id: 'AwsSolutions-APIG4',
@@ -321,28 +334,22 @@ export class ManagementApi extends Construct implements iam.IGrantable {
       }
     }
 
-    // One usage plan with one key and no throttle or quota of its own: it only marks
-    // requests the authorizer admitted. Keygate's own counters do the limiting.
-    const usageKey = this.api.addApiKey('AdmittedUsageKey', {
-      value: props.admittedUsageKey ?? ADMITTED_USAGE_KEY,
-      description: 'Keygate: returned by the authorizer for admitted requests; not a credential (apiKeySource AUTHORIZER)',
-    });
-    const usagePlan = this.api.addUsagePlan('UsagePlan', {
-      description: 'Keygate: admitted requests (limits are enforced by the authorizer)',
-      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
-    });
-    usagePlan.addApiKey(usageKey);
-
-    const contextHeaders = props.gatewayResponseContextHeaders ?? GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT;
-    for (const response of props.gatewayResponses ?? GATEWAY_RESPONSES) {
-      const { literal, fromContext } = responseHeaderMappings(response, contextHeaders);
-      this.api.addGatewayResponse(`${pascalCase(response.type)}Response`, {
-        type: apigateway.ResponseType.of(response.type),
-        statusCode: response.statusCode === undefined ? undefined : String(response.statusCode),
-        responseHeaders: { ...quoteHeaderValues(literal), ...contextHeaderValues(fromContext) },
-        templates: { 'application/json': response.bodyTemplate },
+    // The operator's own routes (keygate:routes), behind the same authorizer on the same API.
+    if (props.operatorRoutes && props.operatorRoutes.length > 0) {
+      this.operatorRoutes = new OperatorRoutes(this, 'OperatorRoutes', {
+        api: this.api,
+        authorizer: props.authorizer,
+        routes: props.operatorRoutes,
+        allowQueryKey: config.allowQueryKey,
       });
     }
+
+    // Created under the API construct, where they have always been (construct ids are a contract).
+    addAdmittedUsagePlan(this.api, this.api, this.api.deploymentStage, props.admittedUsageKey ?? ADMITTED_USAGE_KEY);
+    addGatewayResponses(this.api, this.api, {
+      responses: props.gatewayResponses ?? GATEWAY_RESPONSES,
+      contextHeaders: props.gatewayResponseContextHeaders ?? GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT,
+    });
 
     // --- cdk-nag acknowledgements ----------------------------------------------------------
     Validations.of(this.api.node.defaultChild!).acknowledge({
@@ -375,27 +382,3 @@ export class ManagementApi extends Construct implements iam.IGrantable {
   }
 }
 
-function pascalCase(type: string): string {
-  return type
-    .toLowerCase()
-    .split('_')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-}
-
-/** Headers taken from the authorizer context: `context.authorizer.<key>`, unquoted. */
-function contextHeaderValues(headers: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, key]) => [name, `context.authorizer.${key}`]));
-}
-
-/** API Gateway reads a header mapping value as an expression; a literal goes in single quotes. */
-function quoteHeaderValues(headers: Readonly<Record<string, string>>): Record<string, string> {
-  const quoted: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value.includes("'")) {
-      throw new Error(`gateway response header ${name} contains a single quote, which cannot appear in a literal mapping value`);
-    }
-    quoted[name] = `'${value}'`;
-  }
-  return quoted;
-}

@@ -2,8 +2,13 @@ import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { ROUTES } from '../../core/routes';
+import { resolveDeployment } from '../../core/settings';
 import { buildKeygate, type BuiltKeygate, removeBuilds } from './keygate-app';
+
+/** The example stage file operators copy (examples/stages/prod.example.json). */
+const EXAMPLE_STAGE_FILE = fileURLToPath(new URL('../../examples/stages/prod.example.json', import.meta.url));
 
 interface Acknowledgement {
   readonly path: string;
@@ -76,5 +81,32 @@ describe('cdk-nag AwsSolutions', () => {
     } finally {
       acknowledge.mockRestore();
     }
+  });
+});
+
+describe('cdk-nag AwsSolutions with operator routes (examples/stages/prod.example.json)', () => {
+  it('reports no unacknowledged finding, and acknowledges only COG4 on each operator method', () => {
+    // Prepare: the example file layered over cdk.json as bin/app.ts does, in the Region of its Lambda target
+    const prod = buildKeygate({ bundle: false, settingsFile: EXAMPLE_STAGE_FILE, env: { account: '123456789012', region: 'eu-west-1' } });
+    const { routes } = resolveDeployment((key) => prod.stack.node.tryGetContext(key));
+
+    // Act
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(prod.app);
+    const acks = acknowledgements(prod.app)
+      .filter((a) => !ROUTES.some((r) => a.path.endsWith(`/Default${r.path}/${r.method}`)))
+      .map((a) => `${a.id} @ ${a.path.replace(/^Keygate\/ManagementApi\/Api\//, '')}`);
+
+    // Assess
+    expect(prod.stack.stackName).toBe('KeygateProd');
+    expect(routes.length).toBeGreaterThanOrEqual(4);
+    expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(acks.sort()).toEqual(
+      [
+        'AwsSolutions-APIG2 @ Resource',
+        'AwsSolutions-APIG3 @ DeploymentStage.prod',
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs] @ CloudWatchRole',
+        ...routes.map((r) => `AwsSolutions-COG4 @ Default${r.path}/${r.method}`),
+      ].sort(),
+    );
   });
 });

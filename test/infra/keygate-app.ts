@@ -5,6 +5,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { App, type Environment, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { readSettingsFile } from '../../adapters/settings-file';
+import { CONFIG_FILE_ENV } from '../../core/settings';
 import { KeygateStack, stackNameFromContext } from '../../lib/keygate-stack';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -27,6 +29,8 @@ export interface BuildOptions {
   readonly bundle?: boolean;
   /** Account and Region, as `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION` give bin/app.ts. @default environment-agnostic */
   readonly env?: Environment;
+  /** A stage settings file layered over the context, as bin/app.ts does with `KEYGATE_CONFIG`. @default none */
+  readonly settingsFile?: string;
 }
 
 const built: App[] = [];
@@ -34,7 +38,8 @@ const built: App[] = [];
 export function buildKeygate(options: BuildOptions = {}): BuiltKeygate {
   const context: Record<string, unknown> = { ...cdkJson.context, ...options.context };
   if (options.bundle === false) context['aws:cdk:bundling-stacks'] = [];
-  const app = new App({ context });
+  const stageSettings = options.settingsFile ? readSettingsFile({ [CONFIG_FILE_ENV]: options.settingsFile }) : {};
+  const app = new App({ context, postCliContext: stageSettings });
   built.push(app);
   // As bin/app.ts: construct id `Keygate`, stack name from `keygate:stackName`.
   const stack = new KeygateStack(app, 'Keygate', { stackName: stackNameFromContext(app.node), ...(options.env ? { env: options.env } : {}) });
@@ -85,4 +90,25 @@ export function logicalIdOf(resolved: unknown): string {
   const id = r['Fn::GetAtt']?.[0] ?? r.Ref;
   if (!id) throw new Error(`not a Ref/GetAtt: ${JSON.stringify(resolved)}`);
   return id;
+}
+
+export interface BuiltMethod {
+  readonly method: string;
+  /** Resource path rebuilt from the template's resources, e.g. `/orders/{id}`. */
+  readonly path: string;
+  readonly properties: Record<string, unknown>;
+}
+
+/** Every `AWS::ApiGateway::Method` with its resource path, so tests find methods by route, not by logical id. */
+export function apiMethods(template: Template): BuiltMethod[] {
+  const all = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  const pathOf = (resourceId: unknown): string => {
+    const r = resourceId as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+    if (r['Fn::GetAtt']?.[1] === 'RootResourceId') return '';
+    const res = all[r.Ref!]!;
+    return `${pathOf(res.Properties.ParentId)}/${String(res.Properties.PathPart)}`;
+  };
+  return Object.values(all)
+    .filter((r) => r.Type === 'AWS::ApiGateway::Method')
+    .map((m) => ({ method: String(m.Properties.HttpMethod), path: pathOf(m.Properties.ResourceId) || '/', properties: m.Properties }));
 }
