@@ -35,10 +35,21 @@ export class SettingsError extends Error {
 export function checkSettingNames(settings: Readonly<Record<string, unknown>>, source: string): void {
   for (const key of Object.keys(settings)) {
     if (key.startsWith(CONTEXT_PREFIX) && !KNOWN_SETTINGS.includes(key)) {
-      const near = KNOWN_SETTINGS.find((k) => k.toLowerCase() === key.toLowerCase());
+      const near = KNOWN_SETTINGS.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
       throw new SettingsError(`${source}: unknown setting "${key}"${near ? ` (did you mean "${near}"?)` : ''}; known settings: ${KNOWN_SETTINGS.join(', ')}`);
     }
   }
+}
+
+/** Levenshtein distance, for "did you mean" on a misspelt setting. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 /**

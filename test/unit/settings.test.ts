@@ -32,7 +32,8 @@ describe('setting names', () => {
 
   it('rejects an unknown keygate:* key, naming it and suggesting a near match', () => {
     expect(() => checkSettingNames({ 'keygate:Routes': [] }, 'cdk.json context')).toThrow('cdk.json context: unknown setting "keygate:Routes" (did you mean "keygate:routes"?)');
-    expect(() => checkSettingNames({ 'keygate:rutes': [] }, 'x')).toThrow(/unknown setting "keygate:rutes"; known settings: /);
+    expect(() => checkSettingNames({ 'keygate:rutes': [] }, 'x')).toThrow('x: unknown setting "keygate:rutes" (did you mean "keygate:routes"?)');
+    expect(() => checkSettingNames({ 'keygate:somethingElse': 1 }, 'x')).toThrow(/unknown setting "keygate:somethingElse"; known settings: /);
   });
 
   it('ignores keys outside keygate:* (CDK feature flags)', () => {
