@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -16,6 +16,41 @@ export const HASH_ITEMS = 'HASH#*';
 export const COUNTER_ITEMS = 'CTR#*';
 /** The indexes the keys Lambda queries (`DynamoKeyRepository.list`). */
 export const MANAGE_QUERY_INDEXES: readonly string[] = ['byOwner', 'byCreated'];
+
+/**
+ * What the authorizer needs of a key store: both tables, the key that encrypts them, and the
+ * least-privilege read grant. A `KeyStore` in the same app is one; so is a deployed one imported
+ * with {@link KeyStore.fromKeyStoreAttributes}.
+ */
+export interface IKeyStore {
+  /** The key table. */
+  readonly table: dynamodb.ITable;
+  /** Rate-limit and quota counters. */
+  readonly counterTable: dynamodb.ITable;
+  /** The customer-managed key both tables are encrypted with. */
+  readonly tableKey: kms.IKey;
+  /** The authorizer's access; see {@link KeyStore.grantVerify} for the IAM actions. */
+  grantVerify(grantee: iam.IGrantable): iam.Grant;
+}
+
+/**
+ * A deployed Keygate key store, by the values its stack outputs: `KeyTableName`,
+ * `CounterTableName` and `TableKeyArn`. It must be in the importing stack's account and Region.
+ */
+export interface KeyStoreAttributes {
+  /** Name of the key table (output `KeyTableName`). */
+  readonly tableName: string;
+  /** Name of the counter table (output `CounterTableName`). */
+  readonly counterTableName: string;
+  /** ARN of the KMS key that encrypts both tables (output `TableKeyArn`). */
+  readonly tableKeyArn: string;
+  /**
+   * The key table's schema.
+   *
+   * @default KEY_TABLE
+   */
+  readonly schema?: TableSchema;
+}
 
 export interface KeyStoreProps {
   /**
@@ -61,7 +96,18 @@ export interface KeyStoreProps {
  * Two keys, not one, so that reading the table (the authorizer's only need) never
  * implies the right to unwrap record secrets.
  */
-export class KeyStore extends Construct {
+export class KeyStore extends Construct implements IKeyStore {
+  /**
+   * A key store another stack or app deployed, for an authorizer in this one
+   * (`KeygateAuthorizer`), from the Keygate stack's outputs. Same account and Region as the
+   * importing stack: the authorizer reads the tables by name with its own Region's client, and the
+   * key grant is scoped to DynamoDB in this Region. Only
+   * `grantVerify` is offered; managing keys stays with the deployment that owns the store.
+   */
+  public static fromKeyStoreAttributes(scope: Construct, id: string, attrs: KeyStoreAttributes): IKeyStore {
+    return new ImportedKeyStore(scope, id, attrs);
+  }
+
   /** The key table (schema from KEY_TABLE). */
   public readonly table: dynamodb.Table;
   /** Rate-limit and quota counters: one item per key (schema COUNTER_TABLE). */
@@ -147,10 +193,7 @@ export class KeyStore extends Construct {
    *   cannot call KMS itself and gets nothing on `RecordKey`.
    */
   public grantVerify(grantee: iam.IGrantable): iam.Grant {
-    return this.grantItems(grantee, ['dynamodb:GetItem'], this.table, [HASH_ITEMS])
-      .combine(this.grantTouchLastUsed(grantee))
-      .combine(this.grantItems(grantee, ['dynamodb:UpdateItem'], this.counterTable, [COUNTER_ITEMS]))
-      .combine(this.grantTableKeyViaDynamoDb(grantee));
+    return grantVerify(grantee, this, this.schema);
   }
 
   /**
@@ -177,7 +220,7 @@ export class KeyStore extends Construct {
    * - `kms:Decrypt` on the table key via DynamoDB only (see {@link grantTableKeyViaDynamoDb})
    */
   public grantManage(grantee: iam.IGrantable): iam.Grant {
-    const items = this.grantItems(grantee, ['dynamodb:GetItem', 'dynamodb:PutItem'], this.table, [KEY_ITEMS, HASH_ITEMS]);
+    const items = grantItems(grantee, ['dynamodb:GetItem', 'dynamodb:PutItem'], this.table, [KEY_ITEMS, HASH_ITEMS]);
     const indexes = iam.Grant.addToPrincipal({
       grantee,
       actions: ['dynamodb:Query'],
@@ -195,82 +238,120 @@ export class KeyStore extends Construct {
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
       resourceArns: [this.recordKey.keyArn],
     });
-    const counters = this.grantItems(grantee, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], this.counterTable, [COUNTER_ITEMS]);
+    const counters = grantItems(grantee, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], this.counterTable, [COUNTER_ITEMS]);
     return items
-      .combine(this.grantTouchLastUsed(grantee))
+      .combine(grantTouchLastUsed(grantee, this.table, this.schema))
       .combine(indexes)
       .combine(counters)
       .combine(envelope)
-      .combine(this.grantTableKeyViaDynamoDb(grantee));
+      .combine(grantTableKeyViaDynamoDb(grantee, this.tableKey, Stack.of(this).region));
+  }
+}
+
+/**
+ * Item-level actions on `table`, only for items whose partition key matches one of
+ * `leadingKeys` (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`, which for these
+ * single-item actions is the one partition key value of the request).
+ */
+function grantItems(grantee: iam.IGrantable, actions: string[], table: dynamodb.ITable, leadingKeys: string[]): iam.Grant {
+  return iam.Grant.addToPrincipal({
+    grantee,
+    actions,
+    resourceArns: [table.tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeys } },
+  });
+}
+
+/**
+ * `dynamodb:UpdateItem` on the key table restricted to the `lastUsedAt` attribute
+ * (`dynamodb:Attributes`) of key-record items (`dynamodb:LeadingKeys` KEY#*) with no
+ * returned values (`dynamodb:ReturnValues` NONE): what `DynamoKeyRepository.touchLastUsed` sends.
+ */
+function grantTouchLastUsed(grantee: iam.IGrantable, table: dynamodb.ITable, schema: TableSchema): iam.Grant {
+  return iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['dynamodb:UpdateItem'],
+    resourceArns: [table.tableArn],
+    conditions: {
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': [schema.partitionKey, schema.sortKey, 'lastUsedAt'] },
+      // only key-record items (KEY#<id>), never hash items or anything else
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [KEY_ITEMS] },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+    },
+  });
+}
+
+/**
+ * `kms:Decrypt` on the table key, usable only through DynamoDB.
+ *
+ * What AWS documents (DynamoDB Developer Guide, "Encryption at rest: usage notes" →
+ * "Using KMS keys and data keys" / "Monitoring DynamoDB interaction with AWS KMS"):
+ * DynamoDB wraps a per-table *table key* under the customer-managed key. When a caller
+ * accesses the table and DynamoDB has no cached plaintext table key (first access, or
+ * after five minutes idle), DynamoDB sends `Decrypt` to KMS **as that caller** — the
+ * CloudTrail `Decrypt` event names "the principal in your AWS account who is accessing
+ * the table", `invokedBy: dynamodb.amazonaws.com`. So every principal that reads *or
+ * writes* a CMK-encrypted table needs `kms:Decrypt` on the table key, or DynamoDB
+ * answers with a KMS access-denied error. Nothing else is needed per request: the
+ * table key is generated once (`GenerateDataKey`) by DynamoDB under the grant it
+ * creates with the deploying principal's `CreateGrant`, and `DescribeKey` is used when
+ * the key is selected, i.e. by CloudFormation.
+ *
+ * Decision: grant exactly `kms:Decrypt` on this key ARN with
+ * `kms:ViaService = dynamodb.<region>.amazonaws.com`, so the function can never call
+ * KMS directly with it. CDK's `table.grantReadData` would add `kms:Decrypt` and
+ * `kms:DescribeKey` without that condition (and `grantWriteData` adds Encrypt,
+ * ReEncrypt*, GenerateDataKey*), which is more than DynamoDB needs. The statement lives
+ * in the grantee's IAM policy rather than the key policy so the key policy never names
+ * a role that CloudFormation has only just created (KMS rejects principals IAM has not
+ * propagated yet) and never outlives a deleted role.
+ */
+function grantTableKeyViaDynamoDb(grantee: iam.IGrantable, tableKey: kms.IKey, region: string): iam.Grant {
+  const grant = iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['kms:Decrypt'],
+    resourceArns: [tableKey.keyArn],
+    conditions: {
+      StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` },
+    },
+  });
+  return grant;
+}
+
+/** {@link KeyStore.grantVerify}, for a key store in this app or an imported one. */
+function grantVerify(grantee: iam.IGrantable, store: Pick<IKeyStore, 'table' | 'counterTable' | 'tableKey'>, schema: TableSchema): iam.Grant {
+  return grantItems(grantee, ['dynamodb:GetItem'], store.table, [HASH_ITEMS])
+    .combine(grantTouchLastUsed(grantee, store.table, schema))
+    .combine(grantItems(grantee, ['dynamodb:UpdateItem'], store.counterTable, [COUNTER_ITEMS]))
+    .combine(grantTableKeyViaDynamoDb(grantee, store.tableKey, Stack.of(store.table).region));
+}
+
+class ImportedKeyStore extends Construct implements IKeyStore {
+  public readonly table: dynamodb.ITable;
+  public readonly counterTable: dynamodb.ITable;
+  public readonly tableKey: kms.IKey;
+  private readonly schema: TableSchema;
+
+  constructor(scope: Construct, id: string, attrs: KeyStoreAttributes) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    if (!Token.isUnresolved(attrs.tableKeyArn)) {
+      // arn:<partition>:kms:<region>:<account>:key/<id>
+      const [, , , region, account] = attrs.tableKeyArn.split(':');
+      if ((!Token.isUnresolved(stack.account) && account !== stack.account) || (!Token.isUnresolved(stack.region) && region !== stack.region)) {
+        throw new Error(
+          `${this.node.path}: tableKeyArn ${attrs.tableKeyArn} is not in this stack's account and Region (${stack.account}, ${stack.region}); the authorizer reads the key store in its own account and Region`,
+        );
+      }
+    }
+    this.schema = attrs.schema ?? KEY_TABLE;
+    // By name: the tables are in this stack's account and Region, as the authorizer's client is.
+    this.table = dynamodb.Table.fromTableName(this, 'Table', attrs.tableName);
+    this.counterTable = dynamodb.Table.fromTableName(this, 'CounterTable', attrs.counterTableName);
+    this.tableKey = kms.Key.fromKeyArn(this, 'TableKey', attrs.tableKeyArn);
   }
 
-  /**
-   * Item-level actions on `table`, only for items whose partition key matches one of
-   * `leadingKeys` (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`, which for these
-   * single-item actions is the one partition key value of the request).
-   */
-  private grantItems(grantee: iam.IGrantable, actions: string[], table: dynamodb.ITable, leadingKeys: string[]): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions,
-      resourceArns: [table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeys } },
-    });
-  }
-
-  /**
-   * `dynamodb:UpdateItem` on the key table restricted to the `lastUsedAt` attribute
-   * (`dynamodb:Attributes`) of key-record items (`dynamodb:LeadingKeys` KEY#*) with no
-   * returned values (`dynamodb:ReturnValues` NONE): what `DynamoKeyRepository.touchLastUsed` sends.
-   */
-  private grantTouchLastUsed(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:UpdateItem'],
-      resourceArns: [this.table.tableArn],
-      conditions: {
-        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [this.schema.partitionKey, this.schema.sortKey, 'lastUsedAt'] },
-        // only key-record items (KEY#<id>), never hash items or anything else
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [KEY_ITEMS] },
-        StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
-      },
-    });
-  }
-
-  /**
-   * `kms:Decrypt` on the table key, usable only through DynamoDB.
-   *
-   * What AWS documents (DynamoDB Developer Guide, "Encryption at rest: usage notes" →
-   * "Using KMS keys and data keys" / "Monitoring DynamoDB interaction with AWS KMS"):
-   * DynamoDB wraps a per-table *table key* under the customer-managed key. When a caller
-   * accesses the table and DynamoDB has no cached plaintext table key (first access, or
-   * after five minutes idle), DynamoDB sends `Decrypt` to KMS **as that caller** — the
-   * CloudTrail `Decrypt` event names "the principal in your AWS account who is accessing
-   * the table", `invokedBy: dynamodb.amazonaws.com`. So every principal that reads *or
-   * writes* a CMK-encrypted table needs `kms:Decrypt` on the table key, or DynamoDB
-   * answers with a KMS access-denied error. Nothing else is needed per request: the
-   * table key is generated once (`GenerateDataKey`) by DynamoDB under the grant it
-   * creates with the deploying principal's `CreateGrant`, and `DescribeKey` is used when
-   * the key is selected, i.e. by CloudFormation.
-   *
-   * Decision: grant exactly `kms:Decrypt` on this key ARN with
-   * `kms:ViaService = dynamodb.<region>.amazonaws.com`, so the function can never call
-   * KMS directly with it. CDK's `table.grantReadData` would add `kms:Decrypt` and
-   * `kms:DescribeKey` without that condition (and `grantWriteData` adds Encrypt,
-   * ReEncrypt*, GenerateDataKey*), which is more than DynamoDB needs. The statement lives
-   * in the grantee's IAM policy rather than the key policy so the key policy never names
-   * a role that CloudFormation has only just created (KMS rejects principals IAM has not
-   * propagated yet) and never outlives a deleted role.
-   */
-  private grantTableKeyViaDynamoDb(grantee: iam.IGrantable): iam.Grant {
-    const grant = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['kms:Decrypt'],
-      resourceArns: [this.tableKey.keyArn],
-      conditions: {
-        StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` },
-      },
-    });
-    return grant;
+  public grantVerify(grantee: iam.IGrantable): iam.Grant {
+    return grantVerify(grantee, this, this.schema);
   }
 }

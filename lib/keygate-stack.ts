@@ -129,6 +129,10 @@ export class KeygateStack extends Stack {
       description: 'EventBridge bus for keygate.* events (source "keygate")',
       value: this.notifications.bus.eventBusName,
     });
+    new CfnOutput(this, 'TableKeyArn', {
+      description: 'KMS key encrypting both tables (for KeyStore.fromKeyStoreAttributes in another stack)',
+      value: this.keyStore.tableKey.keyArn,
+    });
     new CfnOutput(this, 'RecordKeyArn', {
       description: 'KMS key used for envelope encryption of key records',
       value: this.keyStore.recordKey.keyArn,

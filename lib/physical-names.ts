@@ -36,10 +36,15 @@ const alphanumeric = (text: string): string => text.replace(/[^A-Za-z0-9]/g, '')
  * a usage key (docs/authorizer.md). In an environment-agnostic stack the Region is a deploy-time
  * value, so the result is an `Fn::Join` over `Fn::Split('-', AWS::Region)`; with an explicit
  * Region it is a literal string.
+ *
+ * `qualifier` tells apart several usage keys in one stack (`KeygateAuthorizer` passes its
+ * construct path, so two protected APIs in one stack get two values); it joins the hashed text
+ * only when given, so KeygateStack's value never changes.
  */
-export function admittedUsageKeyValue(scope: IConstruct): string {
+export function admittedUsageKeyValue(scope: IConstruct, qualifier?: string): string {
   const stackName = literalStackName(scope);
-  const digest = createHash('sha256').update(stackName, 'utf8').digest('hex').slice(0, 12);
+  const hashed = qualifier === undefined ? stackName : `${stackName}\n${qualifier}`;
+  const digest = createHash('sha256').update(hashed, 'utf8').digest('hex').slice(0, 12);
   const prefix = `keygate${alphanumeric(stackName).slice(0, 64)}${digest}`;
   const region = Stack.of(scope).region;
   if (!Token.isUnresolved(region)) return prefix + alphanumeric(region);

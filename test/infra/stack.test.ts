@@ -362,8 +362,10 @@ describe('stage logging', () => {
 });
 
 describe('outputs', () => {
-  it('publishes exactly ApiUrl, KeyTableName, CounterTableName, EventBusName, RecordKeyArn and BootstrapCommand', () => {
-    expect(Object.keys(k.template.toJSON().Outputs).sort()).toEqual(['ApiUrl', 'BootstrapCommand', 'CounterTableName', 'EventBusName', 'KeyTableName', 'RecordKeyArn']);
+  it('publishes exactly ApiUrl, KeyTableName, CounterTableName, EventBusName, TableKeyArn, RecordKeyArn and BootstrapCommand', () => {
+    expect(Object.keys(k.template.toJSON().Outputs).sort()).toEqual(['ApiUrl', 'BootstrapCommand', 'CounterTableName', 'EventBusName', 'KeyTableName', 'RecordKeyArn', 'TableKeyArn']);
+    // what KeyStore.fromKeyStoreAttributes takes in another stack
+    k.template.hasOutput('TableKeyArn', { Value: ref(k.stack, k.stack.keyStore.tableKey.keyArn) });
     k.template.hasOutput('KeyTableName', { Value: ref(k.stack, k.stack.keyStore.table.tableName) });
     k.template.hasOutput('RecordKeyArn', { Value: ref(k.stack, k.stack.keyStore.recordKey.keyArn) });
     k.template.hasOutput('ApiUrl', { Value: ref(k.stack, k.stack.managementApi.api.url) });
