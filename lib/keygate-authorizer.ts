@@ -101,7 +101,8 @@ export interface ProtectOptions {
  * ```
  *
  * The authorizer denies any route it was not told about (fail closed): a method that uses
- * `gate.authorizer` without going through {@link protect} (or `routes`) answers 403. One
+ * `gate.authorizer` without going through {@link protect} / {@link methodOptions} (or `routes`)
+ * answers 403. One
  * KeygateAuthorizer protects one API: its route table is keyed by resource path and also holds
  * Keygate's own routes, so a method and path Keygate serves itself (`GET /v1/keys`,
  * `GET /health`, ...) cannot be protected here. Methods not protected by it are
@@ -177,15 +178,29 @@ export class KeygateAuthorizer extends Construct {
   }
 
   /**
-   * Adds `httpMethod` on `resource` behind Keygate: the method gets the authorizer,
-   * `authorizationType` CUSTOM and `apiKeyRequired` (the 429 channel), and the authorizer learns
-   * the route's scopes and cost (`KEYGATE_ROUTES`, checked against Lambda's 4 KB limit).
-   * Throws naming the route for an undefined scope, a bad cost, a method and path already
-   * protected, or one of Keygate's own paths.
+   * Adds `httpMethod` on `resource` behind Keygate, with {@link methodOptions}; the usual way
+   * to protect a method. Throws as `methodOptions` does.
    */
   public protect(resource: apigateway.IResource, httpMethod: string, integration: apigateway.Integration, options: ProtectOptions): apigateway.Method {
+    const built = resource.addMethod(httpMethod, integration, this.methodOptions(resource, httpMethod, options));
+    Validations.of(built).acknowledge({ id: 'AwsSolutions-COG4', reason: COG4_REASON });
+    return built;
+  }
+
+  /**
+   * Declares `httpMethod` on `resource` to the authorizer (its scopes and cost go into
+   * `KEYGATE_ROUTES`, checked against Lambda's 4 KB limit) and returns the options to add that
+   * one method with: the authorizer, `authorizationType` CUSTOM and `apiKeyRequired` (the 429
+   * channel), over `options.methodOptions`. For code that calls `resource.addMethod` itself;
+   * options used for another method or path than declared get that method denied (403). Unlike
+   * {@link protect}, this cannot acknowledge cdk-nag's AwsSolutions-COG4 on the method for you.
+   *
+   * Throws naming the route for an undefined scope, a bad cost, a method and path already
+   * declared, or one Keygate serves itself.
+   */
+  public methodOptions(resource: apigateway.IResource, httpMethod: string, options: ProtectOptions): apigateway.MethodOptions {
     const method = httpMethod.toUpperCase();
-    const where = `${this.node.path}: protect(${method} ${resource.path})`;
+    const where = `${this.node.path}: ${method} ${resource.path}`;
     if (resource.api !== this.api) throw new Error(`${where}: the resource belongs to another API than the one this KeygateAuthorizer protects`);
     if (method !== 'ANY' && !(HTTP_METHODS as readonly string[]).includes(method)) throw new Error(`${where}: ${httpMethod} is not ANY or one of ${HTTP_METHODS.join(', ')}`);
     const known = new Set(allScopes(this.config).map((s) => s.name));
@@ -201,9 +216,7 @@ export class KeygateAuthorizer extends Construct {
     } catch (err) {
       throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
     }
-    const built = resource.addMethod(method, integration, { ...options.methodOptions, ...protectedMethodOptions(this.authorizer) });
-    Validations.of(built).acknowledge({ id: 'AwsSolutions-COG4', reason: COG4_REASON });
-    return built;
+    return { ...options.methodOptions, ...protectedMethodOptions(this.authorizer) };
   }
 
   /** A REST API holds one gateway response per type; two would fail the deploy. */

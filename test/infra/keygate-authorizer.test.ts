@@ -65,6 +65,8 @@ describe('KeygateAuthorizer on a plain RestApi with an imported key store', () =
       cost: 3,
       methodOptions: { operationName: 'deleteOrder', requestParameters: { 'method.request.path.id': true } },
     });
+    const reports = s.api.root.addResource('reports');
+    reports.addMethod('POST', new apigateway.MockIntegration(), gate.methodOptions(reports, 'POST', { scopes: [], cost: 5 }));
     s.api.root.addResource('public').addMethod('GET', new apigateway.MockIntegration());
     template = Template.fromStack(s.stack);
   });
@@ -84,7 +86,7 @@ describe('KeygateAuthorizer on a plain RestApi with an imported key store', () =
     const find = (m: string, p: string) => methods.find((x) => x.method === m && x.path === p)!.properties;
 
     // Assess
-    for (const [m, p] of [['GET', '/orders'], ['DELETE', '/orders/{id}']] as const) {
+    for (const [m, p] of [['GET', '/orders'], ['DELETE', '/orders/{id}'], ['POST', '/reports']] as const) {
       expect(find(m, p)).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: ref(s.stack, gate.authorizer.authorizerId), ApiKeyRequired: true });
     }
     expect(find('DELETE', '/orders/{id}')).toMatchObject({ OperationName: 'deleteOrder', RequestParameters: { 'method.request.path.id': true } });
@@ -99,6 +101,7 @@ describe('KeygateAuthorizer on a plain RestApi with an imported key store', () =
           KEYGATE_ROUTES: JSON.stringify([
             ['GET', '/orders', 'orders:read', 1],
             ['DELETE', '/orders/{id}', 'orders:write', 3],
+            ['POST', '/reports', '', 5],
           ]),
           KEYGATE_TABLE_NAME: TABLE_NAME,
           KEYGATE_COUNTER_TABLE_NAME: COUNTER_TABLE_NAME,
@@ -191,14 +194,14 @@ describe('KeygateAuthorizer refuses what would not work', () => {
     const s = shop();
     const gate = new KeygateAuthorizer(s.stack, 'Keygate', { api: s.api, store: s.store, config: CONFIG });
     expect(() => gate.protect(s.api.root.addResource('orders'), 'GET', new apigateway.MockIntegration(), { scopes: ['orders:delete'] })).toThrow(
-      /protect\(GET \/orders\): scope "orders:delete" is not defined/,
+      /Shop\/Keygate: GET \/orders: scope "orders:delete" is not defined/,
     );
   });
 
   it("rejects a method and path Keygate serves itself (the authorizer's table could not be built)", () => {
     const s = shop();
     const gate = new KeygateAuthorizer(s.stack, 'Keygate', { api: s.api, store: s.store, config: CONFIG });
-    expect(() => gate.protect(s.api.root.addResource('health'), 'GET', new apigateway.MockIntegration(), { scopes: [] })).toThrow(/protect\(GET \/health\): .*GET \/health is listed twice/);
+    expect(() => gate.protect(s.api.root.addResource('health'), 'GET', new apigateway.MockIntegration(), { scopes: [] })).toThrow(/Shop\/Keygate: GET \/health: .*GET \/health is listed twice/);
   });
 
   it('rejects a route table over the 4 KB environment limit', () => {
