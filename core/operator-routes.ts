@@ -266,7 +266,7 @@ export const ROUTES_ENV = 'KEYGATE_ROUTES';
 /** Compact form: `[method, path, "scope scope", cost]` per operator route. */
 type EncodedRule = [RouteMethod, string, string, number];
 
-export function encodeAuthorizationRules(routes: readonly OperatorRoute[]): string {
+export function encodeAuthorizationRules(routes: readonly AuthorizationRule[]): string {
   return JSON.stringify(routes.map((r): EncodedRule => [r.method, r.path, r.scopes.join(' '), r.cost]));
 }
 

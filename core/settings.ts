@@ -7,6 +7,7 @@
  */
 import { allScopes, configFromContext, configToEnv, CONTEXT_PREFIX, DEFAULT_CONFIG, INFRA_ENV, type KeygateConfig } from './config';
 import { encodeAuthorizationRules, type OperatorRoute, parseOperatorRoutes, ROUTES_ENV, ROUTES_SETTING } from './operator-routes';
+import type { AuthorizationRule } from './routes';
 
 /** Settings that only the CDK stack reads (infrastructure), with what they do. */
 export const INFRA_SETTINGS: Readonly<Record<string, string>> = {
@@ -121,7 +122,7 @@ export function checkAuthorizerEnvironment(env: Readonly<Record<string, string>>
  */
 export function authorizerEnvironment(
   config: KeygateConfig,
-  routes: readonly OperatorRoute[],
+  routes: readonly AuthorizationRule[],
   infra: { tableName: string; counterTableName: string; admittedUsageKey?: string; eventBusName?: string },
   base: Readonly<Record<string, string>> = {},
 ): Record<string, string> {

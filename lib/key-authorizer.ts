@@ -227,7 +227,7 @@ export class KeyAuthorizer extends Construct implements iam.IGrantable {
 
   /** The function's environment for the current rules; throws where the deployed function would fail. */
   private checkedEnvironment(): Record<string, string> {
-    const environment = authorizerEnvironment(this.config, encodable(this.rules), this.infra, LAMBDA_BASE_ENVIRONMENT);
+    const environment = authorizerEnvironment(this.config, this.rules, this.infra, LAMBDA_BASE_ENVIRONMENT);
     checkAuthorizerEnvironment(environment, (value) => Token.isUnresolved(value));
     // What the handler does at cold start: a table it cannot build must fail here, not in Lambda.
     authorizationTable(environment[ROUTES_ENV]);
@@ -235,11 +235,3 @@ export class KeyAuthorizer extends Construct implements iam.IGrantable {
   }
 }
 
-/**
- * core's `authorizerEnvironment` encodes only each rule's method, path, scopes and cost
- * (`encodeAuthorizationRules`), but its parameter is typed `OperatorRoute[]`; rules added by
- * `KeygateAuthorizer.protect` have no target. Drop this once core types it `AuthorizationRule[]`.
- */
-function encodable(rules: readonly AuthorizationRule[]): readonly OperatorRoute[] {
-  return rules as unknown as readonly OperatorRoute[];
-}
