@@ -13,6 +13,7 @@ import { ROUTES } from '../../core/routes';
 import { ACCESS_LOG_FIELDS } from '../../lib/management-api';
 import {
   actionsOf,
+  apiMethods,
   buildKeygate,
   type BuiltKeygate,
   logicalIdOf,
@@ -109,22 +110,13 @@ describe('routes', () => {
   }
 
   function builtRoutes(): BuiltRoute[] {
-    const all = resources();
-    const pathOf = (resourceId: unknown): string => {
-      const r = resourceId as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
-      if (r['Fn::GetAtt']?.[1] === 'RootResourceId') return '';
-      const res = all[r.Ref!]!;
-      return `${pathOf(res.Properties.ParentId)}/${String(res.Properties.PathPart)}`;
-    };
-    return Object.values(all)
-      .filter((r) => r.Type === 'AWS::ApiGateway::Method')
-      .map((m) => ({
-        method: String(m.Properties.HttpMethod),
-        path: pathOf(m.Properties.ResourceId) || '/',
-        authorizationType: String(m.Properties.AuthorizationType),
-        authorizerId: m.Properties.AuthorizerId,
-        integration: m.Properties.Integration as BuiltRoute['integration'],
-      }));
+    return apiMethods(k.template).map((m) => ({
+      method: m.method,
+      path: m.path,
+      authorizationType: String(m.properties.AuthorizationType),
+      authorizerId: m.properties.AuthorizerId,
+      integration: m.properties.Integration as BuiltRoute['integration'],
+    }));
   }
 
   it('builds exactly the methods ROUTES lists (no extras, no proxy catch-all)', () => {

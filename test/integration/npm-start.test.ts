@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pidsMatching, tryKill } from '../support/processes';
 import { lockPath } from '../../local/process-guard';
 
 const started: { npm: ChildProcess; home: string }[] = [];
@@ -19,22 +20,7 @@ afterEach(() => {
   }
 });
 
-function tryKill(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // gone
-  }
-}
 
-/** Processes whose command line mentions `text` (the JVM's -dbPath holds the data directory). */
-function pidsMatching(text: string): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .filter((l) => l.includes(text) && !l.includes('ps -eo'))
-    .map((l) => Number.parseInt(l.trim(), 10));
-}
 
 const javaPid = (home: string) => pidsMatching(`-dbPath ${join(home, 'dynamodb')}`)[0];
 

@@ -8,12 +8,13 @@
  * The one departure from the README: both processes listen on free ports (PORT=0), so the test
  * runs a copy of keygate.json whose upstream port is rewritten to the service's actual port.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { pidsMatching, tryKill } from '../support/processes';
 // Types only: `import type` is erased, so this never runs the server (and keeps it type-checked).
 import type { OrdersStats, OrderView } from '../../examples/orders-service/server';
 
@@ -61,13 +62,6 @@ async function waitFor(p: Started, pattern: RegExp, maxMs = 100_000): Promise<Re
   throw new Error(`no ${pattern} after ${maxMs} ms:\n${p.output()}`);
 }
 
-function tryKill(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // gone
-  }
-}
 
 function alive(pid: number): boolean {
   try {
@@ -78,14 +72,6 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Processes whose command line mentions `text` (DynamoDB Local's JVM carries `-dbPath <KEYGATE_HOME>/dynamodb`). */
-function pidsMatching(text: string): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .filter((l) => l.includes(text) && !l.includes('ps -eo'))
-    .map((l) => Number.parseInt(l.trim(), 10));
-}
 
 /** SIGTERM to each process group (a graceful stop), bounded wait, then SIGKILL to what is left, the JVM included. */
 async function stopAll(registry: Started[]): Promise<void> {
