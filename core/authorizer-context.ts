@@ -9,6 +9,7 @@
 import type { LimitResult } from './limits';
 import { RATE_LIMIT_CONTEXT, RATE_LIMIT_HEADERS, rateLimitContext } from './limits';
 import type { AuthzRecord } from './records';
+import { DECISION_CONTEXT_KEY } from './usage-record';
 
 export const CONTEXT_KEYS = {
   keyId: 'keyId',
@@ -54,6 +55,8 @@ export function allowContext(key: Pick<AuthzRecord, 'keyId' | 'ownerId' | 'scope
     [CONTEXT_KEYS.scopes]: key.scopes.join(' '),
     [CONTEXT_KEYS.environment]: key.environment,
     [CONTEXT_KEYS.expiresAt]: key.expiresAt ?? '',
+    // The decision code, for the access log (core/usage-record.ts); every outcome with a context sets it.
+    [DECISION_CONTEXT_KEY]: 'VALID',
     [RATE_LIMIT_CONTEXT.limit]: '',
     [RATE_LIMIT_CONTEXT.remaining]: '',
     [RATE_LIMIT_CONTEXT.reset]: '',

@@ -10,29 +10,12 @@ import { Construct } from 'constructs';
 import { ADMITTED_USAGE_KEY, configToEnv, DEFAULT_CONFIG, INFRA_ENV, type KeygateConfig } from '../core/config';
 import { GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT, GATEWAY_RESPONSES, type GatewayResponseDefinition } from '../core/gateway-responses';
 import type { OperatorRoute } from '../core/operator-routes';
+import { accessLogFormat } from '../core/usage-record';
 import { ROUTES, type RouteDefinition } from '../core/routes';
 import { addAdmittedUsagePlan, addGatewayResponses } from './api-wiring';
 import { handlerEntry, LAMBDA_ARCHITECTURE, LAMBDA_BASE_ENVIRONMENT, LAMBDA_BUNDLING, LAMBDA_RUNTIME } from './key-authorizer';
 import { COG4_REASON, OperatorRoutes, protectedMethodOptions } from './operator-routes';
 
-/**
- * The stage access-log record, one JSON object per request. Every value is a string
- * (API Gateway writes `-` for a missing value, which would break an unquoted number).
- * Exported so whatever reads the logs (analytics schema, docs) uses the same field list.
- */
-export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
-  requestId: apigateway.AccessLogField.contextRequestId(),
-  extendedRequestId: apigateway.AccessLogField.contextExtendedRequestId(),
-  ip: apigateway.AccessLogField.contextIdentitySourceIp(),
-  requestTimeEpoch: apigateway.AccessLogField.contextRequestTimeEpoch(),
-  httpMethod: apigateway.AccessLogField.contextHttpMethod(),
-  resourcePath: apigateway.AccessLogField.contextResourcePath(),
-  status: apigateway.AccessLogField.contextStatus(),
-  responseLength: apigateway.AccessLogField.contextResponseLength(),
-  keyId: apigateway.AccessLogField.contextAuthorizer('keyId'),
-  ownerId: apigateway.AccessLogField.contextAuthorizer('ownerId'),
-  integrationLatency: apigateway.AccessLogField.contextIntegrationLatency(),
-};
 
 export interface ManagementApiProps {
   /** The key table; its name is handed to the function as `KEYGATE_TABLE_NAME`. */
@@ -289,7 +272,8 @@ export class ManagementApi extends Construct implements iam.IGrantable {
       deployOptions: {
         stageName,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+        // One JSON line per request in the usage-record shape (core/usage-record.ts).
+        accessLogFormat: apigateway.AccessLogFormat.custom(accessLogFormat()),
         // Execution log: errors only, and never request/response data: bodies and
         // headers carry API keys and the plaintext of newly created keys.
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,

@@ -14,6 +14,7 @@ import { FLUSH_BOUND_MS } from '../../core/background';
 import type { KeygateConfig } from '../../core/config';
 import { denialDetail, type VerificationOutcome } from '../../core/decision';
 import { allowContext } from '../../core/authorizer-context';
+import { DECISION_CONTEXT_KEY } from '../../core/usage-record';
 import { PROBLEM_CODE_FOR, rateLimitContext } from '../../core/limits';
 import { type Clock, type Logger, systemClock } from '../../core/ports';
 import { type AuthorizationRule, type RouteTable } from '../../core/routes';
@@ -81,7 +82,11 @@ function decider(deps: AuthorizerDeps): AuthorizerHandler {
     if (!route) {
       // Fail closed: a route the definition does not know requires nothing we can check.
       deps.logger.log('warn', 'authorizer called for an unknown route', { method: event.httpMethod, resource: event.resource });
-      return policy('unknown', 'Deny', event.methodArn, { code: 'unknown_route', detail: 'This route is not configured for keys.' });
+      return policy('unknown', 'Deny', event.methodArn, {
+        code: 'unknown_route',
+        detail: 'This route is not configured for keys.',
+        [DECISION_CONTEXT_KEY]: 'UNKNOWN_ROUTE',
+      });
     }
     let outcome: VerificationOutcome;
     try {
@@ -109,7 +114,13 @@ function decider(deps: AuthorizerDeps): AuthorizerHandler {
       case 'RATE_LIMITED':
       case 'QUOTA_EXCEEDED': {
         const code = PROBLEM_CODE_FOR[outcome.limits.blocking ?? 'rate'];
-        const context = { code, detail: LIMIT_DETAIL[code]!, keyId: outcome.keyId, ...rateLimitContext(outcome.limits, clock.now()) };
+        const context = {
+          code,
+          detail: LIMIT_DETAIL[code]!,
+          keyId: outcome.keyId,
+          [DECISION_CONTEXT_KEY]: outcome.code,
+          ...rateLimitContext(outcome.limits, clock.now()),
+        };
         // Without a usage plan there is no 429 channel: refuse with a Deny (403) rather than admit.
         return deps.admittedUsageKey
           ? policy(outcome.keyId, 'Allow', event.methodArn, context, OVER_LIMIT_USAGE_KEY)
@@ -117,7 +128,7 @@ function decider(deps: AuthorizerDeps): AuthorizerHandler {
       }
       case 'INSUFFICIENT_SCOPE':
       case 'IP_NOT_ALLOWED':
-        return policy(outcome.keyId, 'Deny', event.methodArn, denialDetail(outcome));
+        return policy(outcome.keyId, 'Deny', event.methodArn, { ...denialDetail(outcome), keyId: outcome.keyId, [DECISION_CONTEXT_KEY]: outcome.code });
       default:
         throw new Error(UNAUTHORIZED);
     }

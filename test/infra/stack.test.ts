@@ -10,7 +10,7 @@ import { ADMITTED_USAGE_KEY, configFromContext, configToEnv, INFRA_ENV } from '.
 import { GATEWAY_RESPONSES, gatewayResponse } from '../../core/gateway-responses';
 import { admittedUsageKeyValue } from '../../lib/physical-names';
 import { ROUTES } from '../../core/routes';
-import { ACCESS_LOG_FIELDS } from '../../lib/management-api';
+import { accessLogFormat, USAGE_FIELDS } from '../../core/usage-record';
 import {
   actionsOf,
   apiMethods,
@@ -312,24 +312,18 @@ describe('functions', () => {
 });
 
 describe('stage logging', () => {
-  it('logs exactly the agreed access-log fields, including the authorizer keyId and ownerId', () => {
+  it('logs one usage record per request (core/usage-record.ts), including the authorizer keyId, ownerId and decision', () => {
     const stage = Object.values(resources()).find((r) => r.Type === 'AWS::ApiGateway::Stage')!;
     const setting = stage.Properties.AccessLogSetting as { Format: string; DestinationArn: unknown };
-    const format = JSON.parse(setting.Format) as Record<string, string>;
-    expect(format).toEqual(ACCESS_LOG_FIELDS);
-    expect(format).toMatchObject({
-      requestId: '$context.requestId',
-      extendedRequestId: '$context.extendedRequestId',
-      ip: '$context.identity.sourceIp',
-      requestTimeEpoch: '$context.requestTimeEpoch',
-      httpMethod: '$context.httpMethod',
-      resourcePath: '$context.resourcePath',
-      status: '$context.status',
-      responseLength: '$context.responseLength',
-      keyId: '$context.authorizer.keyId',
-      ownerId: '$context.authorizer.ownerId',
-      integrationLatency: '$context.integrationLatency',
-    });
+    // A line with every $context variable replaced by a sample value parses as one usage record.
+    const sample = setting.Format.replace(/"\$context\.[A-Za-z.]+"/g, '"x"').replace(/\$context\.[A-Za-z.]+/g, '1');
+    const record = JSON.parse(sample) as Record<string, unknown>;
+    expect(Object.keys(record)).toEqual(USAGE_FIELDS.map((f) => f.name));
+    expect(setting.Format).toBe(accessLogFormat());
+    for (const f of USAGE_FIELDS) expect(setting.Format).toContain(f.type === 'string' ? `"${f.name}":"${f.accessLog}"` : `"${f.name}":${f.accessLog}`);
+    expect(setting.Format).toContain('"keyId":"$context.authorizer.keyId"');
+    expect(setting.Format).toContain('"decision":"$context.authorizer.decision"');
+    expect(setting.Format).toContain('"errorType":"$context.error.responseType"');
     const accessLogGroupId = logicalId(k.stack.managementApi.accessLogGroup as never);
     expect(JSON.stringify(setting.DestinationArn)).toContain(accessLogGroupId);
     expect(resources()[accessLogGroupId]!.Properties.RetentionInDays).toBe(30);
