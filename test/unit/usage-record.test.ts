@@ -27,3 +27,11 @@ describe('the usage record', () => {
     expect(usagePartition(Date.parse('2032-01-01T00:00:00.000Z'))).toBe('2032-01-01');
   });
 });
+
+describe('docs/analytics.md', () => {
+  it('documents every field of the record with its type and access-log variable', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../docs/analytics.md', import.meta.url), 'utf8');
+    for (const f of USAGE_FIELDS) expect(doc, f.name).toContain(`| \`${f.name}\` | ${f.type} | \`${f.accessLog}\` |`);
+  });
+});
