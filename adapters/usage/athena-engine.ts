@@ -1,0 +1,123 @@
+/**
+ * The deployed usage query engine: Athena over the Glue table. The report SQL of
+ * core/usage-reports.ts is sent unchanged with its `?` values as ExecutionParameters. Athena
+ * substitutes each parameter as a literal, so a string goes as a quoted SQL string (quotes
+ * doubled) and a number as its digits; the values were validated by the core first.
+ *
+ * A report waits at most `waitMs` for the query; a longer one comes back as `{ pending: id }`
+ * and `results(id)` picks it up later (the API can answer 202 with the id).
+ */
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  type GetQueryResultsCommandOutput,
+  StartQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import type { PendingQuery, RawRow, ReportParameter, UsageQueryEngine } from '../../core/usage-reports';
+
+export interface AthenaUsageEngineOptions {
+  readonly client: AthenaClient;
+  readonly workGroup: string;
+  readonly database: string;
+  /** How long run() polls before answering `{ pending }`. @default 10,000 ms */
+  readonly waitMs?: number;
+  /** @default 250 ms, doubling up to 2,000 ms */
+  readonly pollMs?: number;
+  /** Stop paging after this many rows (the report asks for at most its limit + 1). @default 10,001 */
+  readonly maxRows?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
+}
+
+export class AthenaQueryError extends Error {
+  override readonly name = 'AthenaQueryError';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** An ExecutionParameters entry: Athena inserts it into the query text as a literal. */
+export function athenaParameter(value: ReportParameter): string {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error('an Athena parameter must be a finite number');
+    return String(value);
+  }
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class AthenaUsageEngine implements UsageQueryEngine {
+  constructor(private readonly options: AthenaUsageEngineOptions) {}
+
+  async run(sql: string, parameters: readonly ReportParameter[]): Promise<{ rows: RawRow[] } | PendingQuery> {
+    const started = await this.options.client.send(
+      new StartQueryExecutionCommand({
+        QueryString: sql,
+        ...(parameters.length > 0 ? { ExecutionParameters: parameters.map(athenaParameter) } : {}),
+        WorkGroup: this.options.workGroup,
+        QueryExecutionContext: { Database: this.options.database },
+      }),
+    );
+    const id = started.QueryExecutionId;
+    if (!id) throw new AthenaQueryError('Athena returned no query execution id', true);
+    return this.results(id, this.options.waitMs ?? 10_000);
+  }
+
+  /** The rows of a query started earlier, or `{ pending }` if it is still running after `waitMs`. */
+  async results(queryExecutionId: string, waitMs = 0): Promise<{ rows: RawRow[] } | PendingQuery> {
+    const now = this.options.now ?? Date.now;
+    const sleep = this.options.sleep ?? sleepFor;
+    const deadline = now() + waitMs;
+    let pause = this.options.pollMs ?? 250;
+    for (;;) {
+      const { QueryExecution } = await this.options.client.send(new GetQueryExecutionCommand({ QueryExecutionId: queryExecutionId }));
+      const state = QueryExecution?.Status?.State;
+      if (state === 'SUCCEEDED') break;
+      if (state === 'FAILED' || state === 'CANCELLED') {
+        const reason = QueryExecution?.Status?.StateChangeReason ?? state;
+        const category = QueryExecution?.Status?.AthenaError?.ErrorCategory;
+        // Category 1 = system error (retry may help), 2 = user error (the SQL), 3 = other.
+        throw new AthenaQueryError(`Athena query ${queryExecutionId} ${state.toLowerCase()}: ${reason}`, category === 1 || QueryExecution?.Status?.AthenaError?.Retryable === true);
+      }
+      if (now() + pause > deadline) return { pending: queryExecutionId };
+      await sleep(pause);
+      pause = Math.min(pause * 2, 2000);
+    }
+    return { rows: await this.readRows(queryExecutionId) };
+  }
+
+  private async readRows(queryExecutionId: string): Promise<RawRow[]> {
+    const maxRows = this.options.maxRows ?? 10_001;
+    const rows: RawRow[] = [];
+    let names: string[] | undefined;
+    let headerSkipped = false;
+    let nextToken: string | undefined;
+    do {
+      const page: GetQueryResultsCommandOutput = await this.options.client.send(
+        new GetQueryResultsCommand({ QueryExecutionId: queryExecutionId, MaxResults: 1000, ...(nextToken ? { NextToken: nextToken } : {}) }),
+      );
+      names ??= (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => c.Label ?? c.Name ?? '');
+      for (const row of page.ResultSet?.Rows ?? []) {
+        const data = row.Data ?? [];
+        // A SELECT's first row is the column labels.
+        if (!headerSkipped) {
+          headerSkipped = true;
+          if (data.every((d, i) => d.VarCharValue === names![i])) continue;
+        }
+        // A NULL comes as a Datum without VarCharValue.
+        const out: Record<string, string | null> = Object.create(null) as Record<string, string | null>;
+        names.forEach((n, i) => (out[n] = data[i]?.VarCharValue ?? null));
+        rows.push({ ...out });
+        if (rows.length >= maxRows) return rows;
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return rows;
+  }
+}
