@@ -16,6 +16,7 @@ import {
 import { fullRouteTable, isOperatorRoute, type KeygateRoute, type OperatorRoute } from '../core/operator-routes';
 import { problemBody } from '../core/problem';
 import type { RouteTable } from '../core/routes';
+import { DECISION_CONTEXT_KEY, MISSING, type UsageRecord, usageRecord } from '../core/usage-record';
 import type { AuthorizerHandler } from '../lambdas/authorizer/authorizer';
 import { UNAUTHORIZED } from '../lambdas/authorizer/authorizer';
 import type { KeysHandler } from '../lambdas/keys/app';
@@ -67,6 +68,22 @@ export interface LocalGatewayOptions {
   readonly allowQueryKey?: boolean;
   /** Directory `localHandler` paths are relative to. @default process.cwd() */
   readonly cwd?: string;
+  /**
+   * Called once per request with its usage record (core/usage-record.ts), as API Gateway writes
+   * one access-log line per request, after the response is computed. Must be sync and cheap
+   * (the local writer only buffers); a throw is swallowed so it can never change a response.
+   */
+  readonly onUsage?: (record: UsageRecord) => void;
+}
+
+/** What a request's usage record needs that is only known along the way. */
+interface UsageTrace {
+  /** The matched route template; `-` when nothing matched (see handle()). */
+  route: string;
+  errorType: string;
+  context: Readonly<Record<string, string>> | undefined;
+  authorizerMs: number | undefined;
+  integrationMs: number | undefined;
 }
 
 const API_ID = 'local';
@@ -121,13 +138,69 @@ export class LocalGateway {
     };
   }
 
+  /**
+   * One request, as API Gateway serves it, and its usage record. The record's `route` is the
+   * matched template, and `-` when no route matched: API Gateway has no resource then
+   * (`$context.resourcePath` is empty), and the raw path would put ids and arbitrary client text
+   * into analytics with unbounded cardinality.
+   */
   async handle(req: LocalRequest): Promise<LocalResponse> {
     const requestId = randomUUID();
+    const nowMs = Date.now();
+    const started = performance.now();
+    const trace: UsageTrace = { route: MISSING, errorType: MISSING, context: undefined, authorizerMs: undefined, integrationMs: undefined };
+    let response: LocalResponse | undefined;
+    try {
+      response = await this.respond(req, requestId, nowMs, trace);
+      return response;
+    } finally {
+      // A throw here is a fault the server turns into a 500; it is recorded as one.
+      if (this.options.onUsage) this.emitUsage(req, requestId, nowMs, started, trace, response);
+    }
+  }
+
+  private emitUsage(req: LocalRequest, requestId: string, nowMs: number, started: number, trace: UsageTrace, response: LocalResponse | undefined): void {
+    try {
+      const ctx = trace.context;
+      const header = req.headers['user-agent'];
+      const body = response?.body;
+      this.options.onUsage!(
+        usageRecord({
+          requestId,
+          time: nowMs,
+          keyId: ctx?.keyId,
+          ownerId: ctx?.ownerId,
+          method: req.method.toUpperCase(),
+          route: trace.route,
+          status: response?.status ?? 500,
+          errorType: trace.errorType,
+          decision: ctx?.[DECISION_CONTEXT_KEY],
+          responseLatencyMs: Math.round(performance.now() - started),
+          integrationLatencyMs: trace.integrationMs === undefined ? undefined : String(Math.round(trace.integrationMs)),
+          authorizerLatencyMs: trace.authorizerMs === undefined ? undefined : String(Math.round(trace.authorizerMs)),
+          responseBytes: String(body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length),
+          sourceIp: req.sourceIp,
+          userAgent: Array.isArray(header) ? header.join(', ') : header,
+        }),
+      );
+    } catch {
+      // Usage is at most once and never changes a response.
+    }
+  }
+
+  /** A gateway response API Gateway produces itself; recorded as the record's errorType. */
+  private answer(trace: UsageTrace, type: GatewayResponseType, requestId: string, statusFallback: number, authorizer?: Record<string, string>): LocalResponse {
+    trace.errorType = type;
+    return this.renderGatewayResponse(type, requestId, statusFallback, authorizer);
+  }
+
+  private async respond(req: LocalRequest, requestId: string, nowMs: number, trace: UsageTrace): Promise<LocalResponse> {
     const method = req.method.toUpperCase();
     const matched = this.routes.match(method, req.path);
-    if (!matched) return this.renderGatewayResponse('MISSING_AUTHENTICATION_TOKEN', requestId, 403);
+    if (!matched) return this.answer(trace, 'MISSING_AUTHENTICATION_TOKEN', requestId, 403);
+    trace.route = matched.route.path;
     if (req.body && req.body.length > (this.options.maxBodyBytes ?? API_GATEWAY_MAX_BODY)) {
-      return this.renderGatewayResponse('REQUEST_TOO_LARGE', requestId, 413);
+      return this.answer(trace, 'REQUEST_TOO_LARGE', requestId, 413);
     }
     const { route, pathParameters } = matched;
 
@@ -140,7 +213,6 @@ export class LocalGateway {
     for (const [k, v] of req.query) (multiQuery[k] ??= []).push(v);
     const headers = singleValued(multiHeaders);
     const query = Object.keys(multiQuery).length > 0 ? singleValued(multiQuery) : null;
-    const nowMs = Date.now();
     const identity = {
       sourceIp: req.sourceIp,
       userAgent: headers['user-agent'] ?? null,
@@ -181,18 +253,22 @@ export class LocalGateway {
         requestContext,
       } as unknown as APIGatewayRequestAuthorizerEvent;
       let result;
+      const authorizerStarted = performance.now();
       try {
         result = await this.options.authorizer(authEvent);
       } catch (err) {
-        if ((err as Error).message === UNAUTHORIZED) return this.renderGatewayResponse('UNAUTHORIZED', requestId, 401);
-        return this.renderGatewayResponse('AUTHORIZER_FAILURE', requestId, 500);
+        if ((err as Error).message === UNAUTHORIZED) return this.answer(trace, 'UNAUTHORIZED', requestId, 401);
+        return this.answer(trace, 'AUTHORIZER_FAILURE', requestId, 500);
+      } finally {
+        trace.authorizerMs = performance.now() - authorizerStarted;
       }
       const context: Record<string, string> = {};
       for (const [k, v] of Object.entries(result.context ?? {})) {
         // API Gateway rejects non-scalar context values (AuthorizerConfigurationException).
-        if (v !== null && typeof v === 'object') return this.renderGatewayResponse('AUTHORIZER_CONFIGURATION_ERROR', requestId, 500);
+        if (v !== null && typeof v === 'object') return this.answer(trace, 'AUTHORIZER_CONFIGURATION_ERROR', requestId, 500);
         context[k] = String(v);
       }
+      trace.context = context;
       const statements = result.policyDocument?.Statement ?? [];
       const allows = (effect: string) =>
         statements.some((s) => {
@@ -200,10 +276,10 @@ export class LocalGateway {
           const resources = Array.isArray(st.Resource) ? st.Resource : [st.Resource];
           return st.Effect === effect && resources.some((r) => r === methodArn || r === '*');
         });
-      if (allows('Deny') || !allows('Allow')) return this.renderGatewayResponse('ACCESS_DENIED', requestId, 403, context);
+      if (allows('Deny') || !allows('Allow')) return this.answer(trace, 'ACCESS_DENIED', requestId, 403, context);
       // apiKeySource AUTHORIZER + apiKeyRequired: the returned key must be one of the plan's.
       if (this.options.admittedUsageKey !== undefined && result.usageIdentifierKey !== this.options.admittedUsageKey) {
-        return this.renderGatewayResponse('INVALID_API_KEY', requestId, 403, context);
+        return this.answer(trace, 'INVALID_API_KEY', requestId, 403, context);
       }
       authorizerContext = { ...context, principalId: result.principalId };
     }
@@ -222,8 +298,13 @@ export class LocalGateway {
       ...lambdaBody(req.body),
     } as unknown as APIGatewayProxyEvent;
 
+    const integrationStarted = performance.now();
     if (isOperatorRoute(route)) {
-      return this.operatorTarget(route, req, event, pathParameters, authorizerContext ?? {}, requestId);
+      try {
+        return await this.operatorTarget(route, req, event, pathParameters, authorizerContext ?? {}, requestId, trace);
+      } finally {
+        trace.integrationMs = performance.now() - integrationStarted;
+      }
     }
 
     let result;
@@ -231,7 +312,9 @@ export class LocalGateway {
       result = await this.options.keys(event, { awsRequestId: requestId });
     } catch {
       // A thrown integration error is a 502 from API Gateway.
-      return this.renderGatewayResponse('DEFAULT_5XX', requestId, 502);
+      return this.answer(trace, 'DEFAULT_5XX', requestId, 502);
+    } finally {
+      trace.integrationMs = performance.now() - integrationStarted;
     }
     const outHeaders: Record<string, string> = {};
     for (const [k, v] of Object.entries(result.headers ?? {})) outHeaders[k] = String(v);
@@ -249,6 +332,7 @@ export class LocalGateway {
     pathParameters: Record<string, string>,
     authorizer: Record<string, string>,
     requestId: string,
+    trace: UsageTrace,
   ): Promise<LocalResponse> {
     let result: UpstreamResult | LambdaTargetResult;
     const timeoutMs = route.timeoutMs ?? DEFAULT_INTEGRATION_TIMEOUT_MS;
@@ -278,8 +362,8 @@ export class LocalGateway {
     } else {
       return this.notServedLocally(route, requestId, `its Lambda target ${route.target.functionArn} has no localHandler`);
     }
-    if (result.kind === 'timeout') return this.renderGatewayResponse('INTEGRATION_TIMEOUT', requestId, 504);
-    if (result.kind === 'failure') return this.renderGatewayResponse('INTEGRATION_FAILURE', requestId, 502);
+    if (result.kind === 'timeout') return this.answer(trace, 'INTEGRATION_TIMEOUT', requestId, 504);
+    if (result.kind === 'failure') return this.answer(trace, 'INTEGRATION_FAILURE', requestId, 502);
     // Passed back unchanged, as a proxy integration does.
     return { status: result.status, headers: { ...result.headers, 'x-amzn-RequestId': requestId }, body: result.body };
   }

@@ -20,6 +20,7 @@ import { JsonLogger } from '../adapters/json-logger';
 import { LocalDataKeyProvider } from '../adapters/local-data-key-provider';
 import { FileEventSink } from '../adapters/file-event-sink';
 import { createRuntime, type Runtime } from '../adapters/runtime';
+import { LocalUsageWriter } from '../adapters/usage/local-usage-writer';
 import { createAuthorizer } from '../lambdas/authorizer/authorizer';
 import { createKeysHandler } from '../lambdas/keys/app';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
@@ -57,6 +58,13 @@ export interface LocalStackOptions {
    * @default none: only Keygate's own routes
    */
   readonly routes?: readonly OperatorRoute[];
+  /**
+   * Usage records (the access-log stand-in): one per request, written as Parquet under
+   * `<home>/usage/dt=YYYY-MM-DD/` every `flushMs` and on stop. Also with `inMemory` (then in the
+   * temp data directory), so a throwaway run can be analysed like a persistent one.
+   * @default { flushMs: 2000 }
+   */
+  readonly usage?: { readonly flushMs?: number };
 }
 
 export interface LocalStack {
@@ -71,6 +79,8 @@ export interface LocalStack {
   readonly counters: DynamoCounterStore;
   readonly service: KeyService;
   readonly gateway: LocalGateway;
+  /** The usage-record writer; `flush()` puts everything recorded so far on disk. */
+  readonly usage: LocalUsageWriter;
   /** The DynamoDB Local process this stack started (absent when it was given an endpoint). */
   readonly dynamoProcess?: Pick<DynamoDbLocal, 'pid' | 'exited'>;
   stop(): Promise<void>;
@@ -157,6 +167,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     (ddb = await startDynamoDbLocal(options.inMemory ? {} : { dataDir: join(home, 'dynamodb') })).endpoint;
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   const runtimes: Runtime[] = [];
+  let usage: LocalUsageWriter | undefined;
   try {
     // Two "functions", as deployed: the authorizer (short key-read timeouts) and the keys Lambda.
     // EventBridge stand-in: events go to <home>/events.ndjson and the log.
@@ -192,6 +203,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       routes: authorizationTable(encodeAuthorizationRules(operatorRoutes)),
     });
     const keys = createKeysHandler({ service, verifier: keysRuntime.verifier, config: options.config, clock, logger });
+    usage = new LocalUsageWriter({ home, logger, ...(options.usage?.flushMs !== undefined ? { flushMs: options.usage.flushMs } : {}) });
+    const usageWriter = usage;
     // The same usage-plan arrangement as the CDK stack, so rate-limited requests get the same 429.
     const gateway = new LocalGateway({
       authorizer: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), authorizer),
@@ -200,6 +213,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       routes: fullRouteTable(operatorRoutes),
       allowQueryKey: options.config.allowQueryKey,
       ...(options.gatewayResponseContextHeaders !== undefined ? { gatewayResponseContextHeaders: options.gatewayResponseContextHeaders } : {}),
+      onUsage: (record) => usageWriter.write(record),
     });
 
     let createdAdminKey: string | undefined;
@@ -223,15 +237,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       counters,
       service,
       gateway,
+      usage: usageWriter,
       ...(ddb ? { dynamoProcess: { pid: ddb.pid, exited: ddb.exited } } : {}),
       async stop() {
         await server.close();
+        // After the server: the last requests' records are in the buffer by now.
+        await usageWriter.stop().catch((err: unknown) => logger.log('error', 'usage records lost on stop', { error: err }));
         for (const r of runtimes) r.destroy();
         if (!options.inMemory) rmSync(statePath(home), { force: true });
         await ddb?.stop();
       },
     };
   } catch (err) {
+    await usage?.stop().catch(() => undefined);
     for (const r of runtimes) r.destroy();
     await ddb?.stop();
     throw err;
