@@ -1,4 +1,5 @@
 import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type { Construct, Node } from 'constructs';
 import {
   GATEWAY_RESPONSE_CONTEXT_HEADERS_CONTEXT_KEY,
@@ -9,7 +10,13 @@ import { KeyAuthorizer } from './key-authorizer';
 import { KeyStore } from './key-store';
 import { ManagementApi } from './management-api';
 import { Notifications } from './notifications';
-import { admittedUsageKeyValue, eventBusName, restApiName } from './physical-names';
+import { admittedUsageKeyValue, eventBusName, restApiName, usageDatabaseName, usageDeliveryStreamName, usageWorkGroupName } from './physical-names';
+import {
+  DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF,
+  DEFAULT_USAGE_RETENTION_DAYS,
+  MIN_ATHENA_BYTES_SCANNED_CUTOFF,
+  UsageAnalytics,
+} from './usage-analytics';
 
 export type KeygateStackProps = StackProps;
 
@@ -38,6 +45,17 @@ function booleanContext(node: Node, key: string, fallback: boolean): boolean {
   throw new Error(`${key} must be true or false (got ${JSON.stringify(raw)})`);
 }
 
+/** An integer `keygate:*` setting in [min, max]; `-c key=30` arrives as the string "30". */
+function integerContext(node: Node, key: string, fallback: number, min: number, max: number): number {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined) return fallback;
+  const value = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new Error(`${key} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+  }
+  return value;
+}
+
 /**
  * One Keygate deployment: the key store, the authorizer and the management API.
  * Configuration comes from the `keygate:*` context in cdk.json, with a per-stage file named
@@ -53,6 +71,9 @@ function booleanContext(node: Node, key: string, fallback: boolean): boolean {
  * - `keygate:cloudWatchRole` (default true): create the account-level API Gateway logging role
  * - `keygate:gatewayResponseContextHeaders` (default false): map the 429's `Retry-After` and
  *   `X-RateLimit-*` headers from the authorizer context (docs/authorizer.md)
+ * - `keygate:usageAnalytics` (default true): usage records to S3 via Firehose, queried with
+ *   Athena (`UsageAnalytics`); `keygate:usageRetentionDays` (default 400) and
+ *   `keygate:athenaBytesScannedCutoff` (default 10 GB) tune it
  *
  * Names that must be unique per account and Region (the usage-plan key value, the event bus)
  * derive from the stack name and Region (lib/physical-names.ts), so stacks with different
@@ -63,6 +84,8 @@ export class KeygateStack extends Stack {
   public readonly keyAuthorizer: KeyAuthorizer;
   public readonly managementApi: ManagementApi;
   public readonly notifications: Notifications;
+  /** Usage analytics, unless `keygate:usageAnalytics` is false. */
+  public readonly usageAnalytics?: UsageAnalytics;
 
   constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
     super(scope, id, props);
@@ -92,6 +115,25 @@ export class KeygateStack extends Stack {
     this.keyStore.grantVerify(this.keyAuthorizer);
     this.notifications.grantPublish(this.keyAuthorizer);
 
+    // Usage analytics: the stage access log goes to Firehose only. A stage has one access-log
+    // destination, so there is no CloudWatch copy of the access log while analytics is on (the
+    // execution log with errors stays in CloudWatch); off, the access log stays in CloudWatch.
+    if (booleanContext(this.node, 'keygate:usageAnalytics', true)) {
+      this.usageAnalytics = new UsageAnalytics(this, 'UsageAnalytics', {
+        deliveryStreamName: usageDeliveryStreamName(this),
+        databaseName: usageDatabaseName(this),
+        workGroupName: usageWorkGroupName(this),
+        retentionDays: integerContext(this.node, 'keygate:usageRetentionDays', DEFAULT_USAGE_RETENTION_DAYS, 1, 3650),
+        bytesScannedCutoffPerQuery: integerContext(
+          this.node,
+          'keygate:athenaBytesScannedCutoff',
+          DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF,
+          MIN_ATHENA_BYTES_SCANNED_CUTOFF,
+          Number.MAX_SAFE_INTEGER,
+        ),
+      });
+    }
+
     this.managementApi = new ManagementApi(this, 'ManagementApi', {
       table: this.keyStore.table,
       counterTable: this.keyStore.counterTable,
@@ -102,6 +144,7 @@ export class KeygateStack extends Stack {
       config,
       operatorRoutes: routes,
       webAclArn,
+      ...(this.usageAnalytics ? { accessLogDestination: new apigateway.FirehoseLogDestination(this.usageAnalytics.deliveryStream) } : {}),
       restApiName: restApiName(this),
       cloudWatchRole: booleanContext(this.node, 'keygate:cloudWatchRole', true),
       gatewayResponseContextHeaders: booleanContext(
@@ -137,6 +180,24 @@ export class KeygateStack extends Stack {
       description: 'KMS key used for envelope encryption of key records',
       value: this.keyStore.recordKey.keyArn,
     });
+    if (this.usageAnalytics) {
+      new CfnOutput(this, 'UsageBucketName', {
+        description: 'S3 bucket holding the usage records (usage/dt=YYYY-MM-DD/, Parquet) and Athena results',
+        value: this.usageAnalytics.bucket.bucketName,
+      });
+      new CfnOutput(this, 'GlueDatabase', {
+        description: 'Glue database of the usage table',
+        value: this.usageAnalytics.database.databaseName,
+      });
+      new CfnOutput(this, 'GlueTable', {
+        description: 'Glue table of the usage records (partition dt, projected)',
+        value: this.usageAnalytics.table.tableName,
+      });
+      new CfnOutput(this, 'AthenaWorkGroup', {
+        description: 'Athena workgroup for usage reports (scan cutoff, encrypted results, named queries)',
+        value: this.usageAnalytics.workGroup.ref,
+      });
+    }
     new CfnOutput(this, 'BootstrapCommand', {
       description: 'Creates the first admin key for this deployment',
       value: Fn.join('', [

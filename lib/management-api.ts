@@ -180,6 +180,16 @@ export interface ManagementApiProps {
   readonly throttlingBurstLimit?: number;
 
   /**
+   * Where the stage's access log (the usage records) goes instead of a CloudWatch log group:
+   * KeygateStack passes the usage delivery stream (`UsageAnalytics`). A stage has only one
+   * access-log destination, so with this set there is no CloudWatch copy of the access log
+   * (`accessLogGroup` is undefined); the execution log (errors) stays in CloudWatch.
+   *
+   * @default - a CloudWatch log group (`accessLogGroup`) with `logRetention`
+   */
+  readonly accessLogDestination?: apigateway.IAccessLogDestination;
+
+  /**
    * ARN of an AWS WAFv2 web ACL (scope REGIONAL) to associate with the stage.
    *
    * @default - no web ACL (cdk-nag AwsSolutions-APIG3 is acknowledged)
@@ -199,7 +209,8 @@ export class ManagementApi extends Construct implements iam.IGrantable {
   public readonly api: apigateway.RestApi;
   public readonly keysFunction: nodejs.NodejsFunction;
   public readonly functionLogGroup: logs.LogGroup;
-  public readonly accessLogGroup: logs.LogGroup;
+  /** The CloudWatch access log, when the access log is not sent to `accessLogDestination`. */
+  public readonly accessLogGroup?: logs.LogGroup;
   public readonly executionLogGroup: logs.LogGroup;
   public readonly grantPrincipal: iam.IPrincipal;
   /** The operator routes' methods and Lambda permissions, when there are operator routes. */
@@ -248,7 +259,11 @@ export class ManagementApi extends Construct implements iam.IGrantable {
     this.grantPrincipal = this.keysFunction.grantPrincipal;
 
     // --- REST API ------------------------------------------------------------------------
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogGroup', { retention, removalPolicy });
+    let accessLogDestination = props.accessLogDestination;
+    if (!accessLogDestination) {
+      this.accessLogGroup = new logs.LogGroup(this, 'AccessLogGroup', { retention, removalPolicy });
+      accessLogDestination = new apigateway.LogGroupLogDestination(this.accessLogGroup);
+    }
 
     this.api = new apigateway.RestApi(this, 'Api', {
       ...(props.restApiName ? { restApiName: props.restApiName } : {}),
@@ -271,7 +286,7 @@ export class ManagementApi extends Construct implements iam.IGrantable {
       binaryMediaTypes: ['*/*'],
       deployOptions: {
         stageName,
-        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+        accessLogDestination,
         // One JSON line per request in the usage-record shape (core/usage-record.ts).
         accessLogFormat: apigateway.AccessLogFormat.custom(accessLogFormat()),
         // Execution log: errors only, and never request/response data: bodies and

@@ -60,3 +60,37 @@ export function eventBusName(scope: IConstruct): string {
 export function restApiName(scope: IConstruct): string {
   return literalStackName(scope);
 }
+
+function stackDigest(scope: IConstruct, length: number): string {
+  return createHash('sha256').update(literalStackName(scope), 'utf8').digest('hex').slice(0, length);
+}
+
+/** API Gateway sends access logs only to a delivery stream whose name starts with this. */
+export const API_GATEWAY_FIREHOSE_PREFIX = 'amazon-apigateway-';
+
+/**
+ * The usage delivery stream's name: `amazon-apigateway-<stackName>` (Firehose names are unique
+ * per account and Region, at most 64 characters of `[a-zA-Z0-9_.-]`). A stack name too long
+ * for that is cut to 33 characters and followed by `-` and 12 hex digits of SHA-256 over the
+ * whole name, so long names that share a start stay apart.
+ */
+export function usageDeliveryStreamName(scope: IConstruct): string {
+  const stackName = literalStackName(scope);
+  const full = `${API_GATEWAY_FIREHOSE_PREFIX}${stackName}`;
+  if (full.length <= 64) return full;
+  return `${API_GATEWAY_FIREHOSE_PREFIX}${stackName.slice(0, 33)}-${stackDigest(scope, 12)}`;
+}
+
+/**
+ * The Glue database for usage data: `<stack_name>_usage_<8 hex>`, lower case with `_` for `-`
+ * (Athena wants lower-case letters, digits and underscores). Stack names are case-sensitive, so
+ * the digest over the exact name keeps `Keygate` and `keygate` apart.
+ */
+export function usageDatabaseName(scope: IConstruct): string {
+  return `${literalStackName(scope).toLowerCase().replace(/-/g, '_')}_usage_${stackDigest(scope, 8)}`;
+}
+
+/** The Athena workgroup for usage reports: `<stackName>-usage` (workgroup names are unique per account and Region). */
+export function usageWorkGroupName(scope: IConstruct): string {
+  return `${literalStackName(scope)}-usage`;
+}

@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { type CfnElement, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -31,6 +31,20 @@ function acknowledgements(root: IConstruct): Acknowledgement[] {
   );
 }
 
+/**
+ * The IAM5 findings the usage delivery stream's role is acknowledged for: object writes under
+ * its two prefixes of the usage bucket (cdk-nag spells the bucket ARN with its logical id).
+ */
+function usageIam5Findings(b: BuiltKeygate): string[] {
+  const bucket = b.stack.getLogicalId(b.stack.usageAnalytics!.bucket.node.defaultChild as CfnElement);
+  return ['usage', 'usage-errors'].map((prefix) => `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/${prefix}/*]`);
+}
+
+/** Acknowledgements UsageAnalytics adds (keygate:usageAnalytics is on by default). */
+function usageAcks(b: BuiltKeygate): string[] {
+  return ['AwsSolutions-S1 @ Keygate/UsageAnalytics/Bucket', ...usageIam5Findings(b).map((id) => `${id} @ Keygate/UsageAnalytics/DeliveryStreamRole`)];
+}
+
 let k: BuiltKeygate;
 beforeAll(() => {
   k = buildKeygate();
@@ -60,6 +74,7 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs] @ CloudWatchRole',
       ...ROUTES.map((r) => `AwsSolutions-COG4 @ ${methodPath(r.method, r.path)}`),
       ...ROUTES.filter((r) => !r.authorized).map((r) => `AwsSolutions-APIG4 @ ${methodPath(r.method, r.path)}`),
+      ...usageAcks(k),
     ];
     expect(acks.sort()).toEqual(expected.sort());
   });
@@ -76,6 +91,8 @@ describe('cdk-nag AwsSolutions', () => {
           'AwsSolutions-APIG4',
           'AwsSolutions-COG4',
           'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+          'AwsSolutions-S1',
+          ...usageIam5Findings(bare),
         ].sort(),
       );
     } finally {
@@ -106,6 +123,7 @@ describe('cdk-nag AwsSolutions with operator routes (examples/stages/prod.exampl
         'AwsSolutions-APIG3 @ DeploymentStage.prod',
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs] @ CloudWatchRole',
         ...routes.map((r) => `AwsSolutions-COG4 @ Default${r.path}/${r.method}`),
+        ...usageAcks(prod),
       ].sort(),
     );
   });

@@ -324,9 +324,10 @@ describe('stage logging', () => {
     expect(setting.Format).toContain('"keyId":"$context.authorizer.keyId"');
     expect(setting.Format).toContain('"decision":"$context.authorizer.decision"');
     expect(setting.Format).toContain('"errorType":"$context.error.responseType"');
-    const accessLogGroupId = logicalId(k.stack.managementApi.accessLogGroup as never);
-    expect(JSON.stringify(setting.DestinationArn)).toContain(accessLogGroupId);
-    expect(resources()[accessLogGroupId]!.Properties.RetentionInDays).toBe(30);
+    // keygate:usageAnalytics is on by default: the records go to the usage delivery stream
+    // (the CloudWatch case is in usage-analytics.test.ts).
+    expect(setting.DestinationArn).toEqual(ref(k.stack, k.stack.usageAnalytics!.deliveryStream.attrArn));
+    expect(k.stack.managementApi.accessLogGroup).toBeUndefined();
   });
 
   it('logs execution errors for every method without request or response data', () => {
@@ -348,8 +349,10 @@ describe('stage logging', () => {
 });
 
 describe('outputs', () => {
-  it('publishes exactly ApiUrl, KeyTableName, CounterTableName, EventBusName, TableKeyArn, RecordKeyArn and BootstrapCommand', () => {
-    expect(Object.keys(k.template.toJSON().Outputs).sort()).toEqual(['ApiUrl', 'BootstrapCommand', 'CounterTableName', 'EventBusName', 'KeyTableName', 'RecordKeyArn', 'TableKeyArn']);
+  it('publishes exactly ApiUrl, KeyTableName, CounterTableName, EventBusName, TableKeyArn, RecordKeyArn, BootstrapCommand and the usage analytics names', () => {
+    expect(Object.keys(k.template.toJSON().Outputs).sort()).toEqual(
+      ['ApiUrl', 'AthenaWorkGroup', 'BootstrapCommand', 'CounterTableName', 'EventBusName', 'GlueDatabase', 'GlueTable', 'KeyTableName', 'RecordKeyArn', 'TableKeyArn', 'UsageBucketName'],
+    );
     // what KeyStore.fromKeyStoreAttributes takes in another stack
     k.template.hasOutput('TableKeyArn', { Value: ref(k.stack, k.stack.keyStore.tableKey.keyArn) });
     k.template.hasOutput('KeyTableName', { Value: ref(k.stack, k.stack.keyStore.table.tableName) });

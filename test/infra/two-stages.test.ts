@@ -87,6 +87,7 @@ const SCOPED_TO_PARENT: Readonly<Record<string, readonly string[]>> = {
   'AWS::ApiGateway::Method': ['OperationName'], // method of one API
   'AWS::ApiGateway::Authorizer': ['Name'], // authorizer of one API
   'AWS::Lambda::Permission': ['FunctionName'], // refers to the function, names nothing
+  'AWS::Athena::NamedQuery': ['Name'], // saved query of one workgroup, identified by a generated id
 };
 
 interface PhysicalName {
@@ -102,6 +103,11 @@ function physicalNames(k: BuiltKeygate): PhysicalName[] {
     for (const [prop, raw] of Object.entries(r.Properties ?? {})) {
       const isName = /Name$/.test(prop) && !(SCOPED_TO_PARENT[r.Type] ?? []).includes(prop);
       const isKeyValue = r.Type === 'AWS::ApiGateway::ApiKey' && prop === 'Value';
+      // The Glue database's name sits one level down, in DatabaseInput.
+      if (r.Type === 'AWS::Glue::Database' && prop === 'DatabaseInput') {
+        out.push({ what: 'AWS::Glue::Database DatabaseInput.Name', value: String(evaluate((raw as { Name: Json }).Name, k.stack.stackName, resources)) });
+        continue;
+      }
       if (!isName && !isKeyValue) continue;
       const value = evaluate(raw, k.stack.stackName, resources);
       if (typeof value !== 'string') throw new Error(`${id}.${prop} did not evaluate to a string`);
@@ -135,7 +141,15 @@ describe.each([
     // The walk found what it must find, so an empty intersection means something.
     for (const names of [a, b]) {
       expect(names.map((n) => n.what)).toEqual(
-        expect.arrayContaining(['AWS::ApiGateway::ApiKey Value', 'AWS::Events::EventBus Name', 'AWS::ApiGateway::RestApi Name', 'AWS::Logs::LogGroup LogGroupName']),
+        expect.arrayContaining([
+          'AWS::ApiGateway::ApiKey Value',
+          'AWS::Events::EventBus Name',
+          'AWS::ApiGateway::RestApi Name',
+          'AWS::Logs::LogGroup LogGroupName',
+          'AWS::KinesisFirehose::DeliveryStream DeliveryStreamName',
+          'AWS::Glue::Database DatabaseInput.Name',
+          'AWS::Athena::WorkGroup Name',
+        ]),
       );
     }
     const shared = a.filter((x) => b.some((y) => y.value === x.value));
@@ -216,7 +230,7 @@ describe('a failed first create leaves nothing behind', () => {
   it('lets a second stage leave the account-level API Gateway logging role to the first', () => {
     const staging = buildKeygate({ bundle: false, context: { 'keygate:stackName': 'KeygateStaging', 'keygate:cloudWatchRole': false } });
     staging.template.resourceCountIs('AWS::ApiGateway::Account', 0);
-    staging.template.resourceCountIs('AWS::IAM::Role', 2); // the two function roles only
+    staging.template.resourceCountIs('AWS::IAM::Role', 3); // the two function roles and the usage delivery stream's
     k.template.resourceCountIs('AWS::ApiGateway::Account', 1);
   });
 });
