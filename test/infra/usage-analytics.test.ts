@@ -247,7 +247,9 @@ describe('stage access log', () => {
   it('stays in the CloudWatch log group with keygate:usageAnalytics=false, with no analytics resources', () => {
     expect(off.stack.usageAnalytics).toBeUndefined();
     const group = off.stack.managementApi.accessLogGroup!;
-    expect(JSON.stringify(stageSetting(off).DestinationArn)).toContain(off.stack.getLogicalId(group.node.defaultChild as never));
+    const groupId = off.stack.getLogicalId(group.node.defaultChild as never);
+    expect(JSON.stringify(stageSetting(off).DestinationArn)).toContain(groupId);
+    expect((off.template.toJSON().Resources[groupId] as { Properties: { RetentionInDays: number } }).Properties.RetentionInDays).toBe(30);
     for (const type of ['AWS::KinesisFirehose::DeliveryStream', 'AWS::S3::Bucket', 'AWS::Glue::Table', 'AWS::Athena::WorkGroup']) off.template.resourceCountIs(type, 0);
     expect(Object.keys(off.template.toJSON().Outputs)).not.toContain('UsageBucketName');
   });
