@@ -81,12 +81,17 @@ export function callerFromContext(ctx: Readonly<Record<string, unknown>> | null 
   };
 }
 
-/** The upstream request headers for an admitted request's context (empty values are left out). */
-export function upstreamHeaderValues(ctx: Readonly<Record<string, unknown>>): Record<string, string> {
+/** Header values from a context, for a header → context-key mapping; empty values are left out. */
+export function headersFromContext(mapping: Readonly<Record<string, string>>, ctx: Readonly<Record<string, unknown>> | null | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [header, key] of Object.entries(UPSTREAM_REQUEST_HEADERS)) {
-    const v = ctx[key];
+  for (const [header, key] of Object.entries(mapping)) {
+    const v = ctx?.[key];
     if (v !== undefined && v !== null && v !== '') out[header] = String(v);
   }
   return out;
+}
+
+/** The upstream request headers for an admitted request's context (empty values are left out). */
+export function upstreamHeaderValues(ctx: Readonly<Record<string, unknown>>): Record<string, string> {
+  return headersFromContext(UPSTREAM_REQUEST_HEADERS, ctx);
 }

@@ -12,12 +12,12 @@
 import {
   type AuthorizationRule,
   HTTP_METHODS,
-  type HttpMethod,
   parseTemplate,
   RESERVED_FIRST_SEGMENTS,
   type RouteMethod,
   ROUTES,
   RouteTable,
+  templateParameters,
   templateShape,
   TemplateError,
   type TemplateSegment,
@@ -68,6 +68,11 @@ const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 
+/** The `{name}` placeholders of an upstream URL template, in order. */
+export function urlPlaceholders(url: string): string[] {
+  return [...url.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+}
+
 function label(index: number, entry: Record<string, unknown>): string {
   const methods = Array.isArray(entry.methods) ? entry.methods.filter((m) => typeof m === 'string').join(',') : '?';
   const path = typeof entry.path === 'string' ? entry.path.slice(0, 200) : '?';
@@ -78,9 +83,9 @@ function label(index: number, entry: Record<string, unknown>): string {
 function checkUpstream(raw: unknown, template: readonly TemplateSegment[], fail: (msg: string) => never): string {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > 2048) fail('upstream must be an http:// or https:// URL of at most 2048 characters');
   const params = new Set(template.filter((s) => s.kind !== 'literal').map((s) => (s as { name: string }).name));
-  for (const m of raw.matchAll(PLACEHOLDER)) {
-    if (!params.has(m[1]!)) {
-      fail(`upstream placeholder {${m[1]}} is not a path parameter of the route (it has ${params.size ? [...params].map((p) => `{${p}}`).join(', ') : 'none'})`);
+  for (const name of urlPlaceholders(raw)) {
+    if (!params.has(name)) {
+      fail(`upstream placeholder {${name}} is not a path parameter of the route (it has ${params.size ? [...params].map((p) => `{${p}}`).join(', ') : 'none'})`);
     }
   }
   // Placeholders only in the path: the host and scheme are fixed at deploy time.
@@ -301,11 +306,6 @@ export function fullRouteTable(operatorRoutes: readonly OperatorRoute[]): RouteT
   return new RouteTable<KeygateRoute>([...ROUTES, ...operatorRoutes]);
 }
 
-/** HttpMethod guard for callers holding a RouteMethod. */
-export function isHttpMethod(m: string): m is HttpMethod {
-  return (HTTP_METHODS as readonly string[]).includes(m);
-}
-
 // --- upstream URLs ---------------------------------------------------------------------
 
 /**
@@ -315,7 +315,7 @@ export function isHttpMethod(m: string): m is HttpMethod {
  * appended unchanged, as API Gateway's HTTP proxy integration does.
  */
 export function upstreamUrl(routePath: string, template: string, pathParameters: Readonly<Record<string, string>>, rawQuery: string): string {
-  const greedy = new Set(parseTemplate(routePath).flatMap((s) => (s.kind === 'greedy' ? [s.name] : [])));
+  const greedy = new Set(templateParameters(routePath).flatMap((p) => (p.greedy ? [p.name] : [])));
   const base = template.replace(PLACEHOLDER, (_m, name: string) => {
     const value = pathParameters[name] ?? '';
     return greedy.has(name) ? value.split('/').map(encodeURIComponent).join('/') : encodeURIComponent(value);

@@ -119,6 +119,11 @@ export function parseTemplate(path: string): TemplateSegment[] {
   });
 }
 
+/** The path parameters of a template, in order (`{id}` → id, `{proxy+}` → proxy, greedy). */
+export function templateParameters(path: string): { readonly name: string; readonly greedy: boolean }[] {
+  return parseTemplate(path).flatMap((s) => (s.kind === 'literal' ? [] : [{ name: s.name, greedy: s.kind === 'greedy' }]));
+}
+
 /** The template with parameter names erased: two paths with the same shape are the same API Gateway resource level. */
 export function templateShape(path: string): string {
   return (

@@ -10,8 +10,8 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { CREDENTIAL_HEADERS, CREDENTIAL_QUERY_PARAMETER, REDACTED_CREDENTIAL, UPSTREAM_REQUEST_HEADERS } from '../core/authorizer-context';
-import type { OperatorRoute } from '../core/operator-routes';
-import { parseTemplate } from '../core/routes';
+import { type OperatorRoute, urlPlaceholders } from '../core/operator-routes';
+import { templateParameters } from '../core/routes';
 
 /** Reason for the cdk-nag AwsSolutions-COG4 acknowledgement on every method Keygate protects. */
 export const COG4_REASON =
@@ -27,16 +27,6 @@ export function protectedMethodOptions(authorizer: apigateway.IAuthorizer): apig
     // that require a key.
     apiKeyRequired: true,
   };
-}
-
-/** Path parameter names of a resource template (`{id}` → `id`, `{proxy+}` → `proxy`). */
-function pathParameters(path: string): string[] {
-  return parseTemplate(path).flatMap((s) => (s.kind === 'literal' ? [] : [s.name]));
-}
-
-/** `{name}` placeholders of an upstream URL template. */
-function urlPlaceholders(url: string): string[] {
-  return [...url.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
 }
 
 /** A static value in a request-parameter mapping: API Gateway reads it in single quotes. */
@@ -125,7 +115,7 @@ export class OperatorRoutes extends Construct {
     for (const route of props.routes) {
       const resource = props.api.root.resourceForPath(route.path);
       const timeout = route.timeoutMs === undefined ? undefined : Duration.millis(route.timeoutMs);
-      const requestParameters = Object.fromEntries(pathParameters(route.path).map((p) => [`method.request.path.${p}`, true]));
+      const requestParameters = Object.fromEntries(templateParameters(route.path).map((p) => [`method.request.path.${p.name}`, true]));
       let integration: apigateway.Integration;
       if (route.target.kind === 'upstream') {
         integration = new apigateway.HttpIntegration(route.target.url, {

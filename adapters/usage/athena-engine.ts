@@ -7,6 +7,7 @@
  * A report waits at most `waitMs` for the query; a longer one comes back as `{ pending: id }`
  * and `results(id)` picks it up later (the API can answer 202 with the id).
  */
+import { DependencyError } from '../../core/ports';
 import {
   AthenaClient,
   GetQueryExecutionCommand,
@@ -30,16 +31,8 @@ export interface AthenaUsageEngineOptions {
   readonly now?: () => number;
 }
 
-export class AthenaQueryError extends Error {
-  override readonly name = 'AthenaQueryError';
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+/** A failed or unanswerable Athena query: a DependencyError, so handlers map it like any other (503 when retryable). */
+export class AthenaQueryError extends DependencyError {}
 
 /** An ExecutionParameters entry: Athena inserts it into the query text as a literal. */
 export function athenaParameter(value: ReportParameter): string {

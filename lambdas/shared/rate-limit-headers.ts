@@ -8,18 +8,14 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { headersFromContext } from '../../core/authorizer-context';
 import { RATE_LIMIT_HEADERS } from '../../core/limits';
 
 export { RATE_LIMIT_HEADERS };
 
 
 export function rateLimitHeaderValues(authorizer: Record<string, unknown> | null | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [header, key] of Object.entries(RATE_LIMIT_HEADERS)) {
-    const v = authorizer?.[key];
-    if (v !== undefined && v !== null && v !== '') out[header] = String(v);
-  }
-  return out;
+  return headersFromContext(RATE_LIMIT_HEADERS, authorizer);
 }
 
 export function rateLimitHeaders(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
