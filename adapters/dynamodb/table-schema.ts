@@ -17,6 +17,13 @@ export interface TableSchema {
   readonly globalSecondaryIndexes: readonly IndexSchema[];
 }
 
+/**
+ * Partition-key prefix of the anomaly ledger's items in the counter table
+ * (`ANOM#<rule>#<subject>` / `<hour>`, expired by TTL; adapters/dynamodb/anomaly-ledger.ts). Its own
+ * prefix, so the detection Lambda's grant (`dynamodb:LeadingKeys` `ANOM#*`) reaches no counter.
+ */
+export const ANOMALY_LEDGER_PREFIX = 'ANOM#';
+
 /** Rate-limit and quota counters: one item per key, expired by TTL after the month it counts. */
 export const COUNTER_TABLE: TableSchema = {
   partitionKey: 'pk',
