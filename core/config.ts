@@ -188,6 +188,12 @@ export const INFRA_ENV = {
   admittedUsageKey: 'KEYGATE_ADMITTED_USAGE_KEY',
   eventBusName: 'KEYGATE_EVENT_BUS_NAME',
   kmsKeyId: 'KEYGATE_KMS_KEY_ID',
+  /** Athena workgroup of usage reports (set where usage analytics is on). */
+  athenaWorkGroup: 'KEYGATE_ATHENA_WORKGROUP',
+  /** Glue database of the usage table. */
+  usageDatabase: 'KEYGATE_USAGE_DATABASE',
+  /** Glue table of the usage records. */
+  usageTable: 'KEYGATE_USAGE_TABLE',
   /** Local stack only: DynamoDB Local endpoint. */
   dynamoEndpoint: 'KEYGATE_DYNAMODB_ENDPOINT',
   /** Local stack only: directory holding the local master key. */

@@ -20,6 +20,7 @@ export type Operation =
   | 'revokeKey'
   | 'rotateKey'
   | 'keyUsage'
+  | 'usageReport'
   | 'verifyKey'
   | 'listScopes'
   | 'whoami'
@@ -45,16 +46,23 @@ export interface AuthorizationRule extends RouteShape {
   readonly cost: number;
 }
 
-/** One of Keygate's own routes, served by the keys Lambda. */
+/**
+ * The Lambda that serves a built-in route: `keys` (key management) or `usage` (usage reports,
+ * which exists only where usage analytics is on; it alone may query Athena).
+ */
+export type RouteHandler = 'keys' | 'usage';
+
+/** One of Keygate's own routes, served by the keys or the usage Lambda. */
 export interface RouteDefinition extends AuthorizationRule {
   readonly method: HttpMethod;
   /** API Gateway resource path, with `{param}` placeholders. */
   readonly path: string;
   readonly operation: Operation;
   readonly summary: string;
+  readonly handler: RouteHandler;
 }
 
-type BuiltIn = Omit<RouteDefinition, 'cost'>;
+type BuiltIn = Omit<RouteDefinition, 'cost' | 'handler'> & { readonly handler?: RouteHandler };
 
 const BUILT_IN: readonly BuiltIn[] = [
   { method: 'GET', path: '/health', operation: 'health', authorized: false, scopes: [], summary: 'Liveness check; no key needed.' },
@@ -64,7 +72,8 @@ const BUILT_IN: readonly BuiltIn[] = [
   { method: 'PATCH', path: '/v1/keys/{id}', operation: 'updateKey', authorized: true, scopes: ['keys:write'], summary: 'Update a key.' },
   { method: 'DELETE', path: '/v1/keys/{id}', operation: 'revokeKey', authorized: true, scopes: ['keys:write'], summary: 'Revoke a key at once (idempotent).' },
   { method: 'POST', path: '/v1/keys/{id}/rotate', operation: 'rotateKey', authorized: true, scopes: ['keys:write'], summary: 'Rotate a key with a grace period.' },
-  { method: 'GET', path: '/v1/keys/{id}/usage', operation: 'keyUsage', authorized: true, scopes: ['keys:read'], summary: 'Live rate-limit and quota usage of a key.' },
+  { method: 'GET', path: '/v1/keys/{id}/usage', operation: 'keyUsage', authorized: true, scopes: ['keys:read'], summary: 'Live rate-limit and quota usage of a key; with from/to, its daily history from the usage records.' },
+  { method: 'GET', path: '/v1/usage', operation: 'usageReport', authorized: true, scopes: ['usage:read'], handler: 'usage', summary: 'Usage report over the access records, grouped by day, hour, key, owner, route, status or decision.' },
   { method: 'POST', path: '/v1/verify', operation: 'verifyKey', authorized: true, scopes: ['keys:verify'], summary: 'Verify a key for a backend not behind API Gateway; counts against its limits.' },
   { method: 'GET', path: '/v1/scopes', operation: 'listScopes', authorized: true, scopes: [], summary: 'Scopes this deployment defines.' },
   { method: 'GET', path: '/v1/whoami', operation: 'whoami', authorized: true, scopes: [], summary: 'The calling key.' },
@@ -73,7 +82,7 @@ const BUILT_IN: readonly BuiltIn[] = [
 
 
 /** Keygate's own routes. Every management route costs 1 unit where a limit applies. */
-export const ROUTES: readonly RouteDefinition[] = BUILT_IN.map((r) => ({ ...r, cost: 1 }));
+export const ROUTES: readonly RouteDefinition[] = BUILT_IN.map((r) => ({ ...r, handler: r.handler ?? 'keys', cost: 1 }));
 
 /** First path segments Keygate reserves for itself: operator routes may not start with them. */
 export const RESERVED_FIRST_SEGMENTS: readonly string[] = [...new Set(ROUTES.map((r) => r.path.split('/')[1]!))];

@@ -11,6 +11,7 @@ export const BUILT_IN_SCOPES: readonly ScopeDefinition[] = [
   { name: ADMIN_SCOPE, description: 'Full access: manage keys of every owner and grant any scope.' },
   { name: 'keys:read', description: 'List and read keys of the caller’s own owner.' },
   { name: 'keys:write', description: 'Create, update, rotate and revoke keys of the caller’s own owner.' },
+  { name: 'usage:read', description: 'Read usage reports (GET /v1/usage) of the caller’s own owner; with admin, of every owner.' },
   { name: 'keys:verify', description: 'Verify other keys with POST /v1/verify (for backends not behind API Gateway).' },
 ];
 

@@ -56,6 +56,9 @@ export const USAGE_FIELDS: readonly UsageField[] = [
 /** Partition column: the UTC day the record was delivered (Firehose's arrival time), `YYYY-MM-DD`. */
 export const USAGE_PARTITION = { name: 'dt', type: 'string', format: 'yyyy-MM-dd' } as const;
 
+/** Name of the usage table: the Glue table (in the stack's own database) and the local DuckDB view. */
+export const USAGE_TABLE_NAME = 'usage';
+
 /** The value API Gateway writes for a missing variable. */
 export const MISSING = '-';
 

@@ -107,7 +107,12 @@ export interface PendingQuery {
 
 /** Port: runs a report's SQL with its parameters on one engine (Athena deployed, DuckDB locally). */
 export interface UsageQueryEngine {
-  run(sql: string, parameters: readonly ReportParameter[]): Promise<{ readonly rows: readonly RawRow[] } | PendingQuery>;
+  /**
+   * Runs the query, or with `resume` picks up the execution an earlier run() left pending — only
+   * if that execution ran exactly this SQL with exactly these parameters; otherwise it throws
+   * QueryNotFoundError (core/usage-report-service.ts).
+   */
+  run(sql: string, parameters: readonly ReportParameter[], resume?: string): Promise<{ readonly rows: readonly RawRow[] } | PendingQuery>;
 }
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

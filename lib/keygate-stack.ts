@@ -9,6 +9,7 @@ import { resolveDeployment } from '../core/settings';
 import { KeyAuthorizer } from './key-authorizer';
 import { KeyStore } from './key-store';
 import { ManagementApi } from './management-api';
+import { UsageReportsFunction } from './usage-reports-function';
 import { Notifications } from './notifications';
 import { admittedUsageKeyValue, eventBusName, restApiName, usageDatabaseName, usageDeliveryStreamName, usageWorkGroupName } from './physical-names';
 import {
@@ -86,6 +87,8 @@ export class KeygateStack extends Stack {
   public readonly notifications: Notifications;
   /** Usage analytics, unless `keygate:usageAnalytics` is false. */
   public readonly usageAnalytics?: UsageAnalytics;
+  /** The usage Lambda serving GET /v1/usage; present with usage analytics. */
+  public readonly usageReports?: UsageReportsFunction;
 
   constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
     super(scope, id, props);
@@ -134,6 +137,9 @@ export class KeygateStack extends Stack {
       });
     }
 
+    const usageReports = this.usageAnalytics ? new UsageReportsFunction(this, 'UsageReports', { analytics: this.usageAnalytics }) : undefined;
+    if (usageReports) this.usageReports = usageReports;
+
     this.managementApi = new ManagementApi(this, 'ManagementApi', {
       table: this.keyStore.table,
       counterTable: this.keyStore.counterTable,
@@ -144,6 +150,7 @@ export class KeygateStack extends Stack {
       config,
       operatorRoutes: routes,
       webAclArn,
+      ...(usageReports ? { usageFunction: usageReports.function } : {}),
       ...(this.usageAnalytics ? { accessLogDestination: new apigateway.FirehoseLogDestination(this.usageAnalytics.deliveryStream) } : {}),
       restApiName: restApiName(this),
       cloudWatchRole: booleanContext(this.node, 'keygate:cloudWatchRole', true),
@@ -155,6 +162,8 @@ export class KeygateStack extends Stack {
     });
     this.keyStore.grantManage(this.managementApi);
     this.notifications.grantPublish(this.managementApi);
+    // A key's usage history (GET /v1/keys/{id}/usage?from=&to=) runs the same reports.
+    this.usageAnalytics?.bindReports(this.managementApi.keysFunction);
 
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the Keygate API (stage included)',

@@ -3,6 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -46,6 +47,12 @@ export interface ManagementApiProps {
    * @default DEFAULT_CONFIG
    */
   readonly config?: KeygateConfig;
+
+  /**
+   * Serves the built-in routes whose handler is `usage` (GET /v1/usage).
+   * @default - those routes are not built (usage analytics off)
+   */
+  readonly usageFunction?: lambda.IFunction;
 
   /**
    * Routes to build. Tests may pass a subset; deployments use the default.
@@ -318,9 +325,12 @@ export class ManagementApi extends Construct implements iam.IGrantable {
       scopePermissionToMethod: false,
     });
 
+    const usageIntegration = props.usageFunction ? new apigateway.LambdaIntegration(props.usageFunction, { scopePermissionToMethod: false }) : undefined;
     for (const route of props.routes ?? ROUTES) {
+      const target = route.handler === 'usage' ? usageIntegration : integration;
+      if (!target) continue;
       const resource = this.api.root.resourceForPath(route.path);
-      const method = resource.addMethod(route.method, integration, {
+      const method = resource.addMethod(route.method, target, {
         operationName: route.operation,
         ...(route.authorized ? protectedMethodOptions(props.authorizer) : { authorizationType: apigateway.AuthorizationType.NONE }),
       });

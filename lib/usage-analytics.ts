@@ -3,10 +3,12 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { INFRA_ENV } from '../core/config';
 import { USAGE_NAMED_QUERIES, type UsageNamedQuery } from '../core/usage-named-queries';
-import { USAGE_FIELDS, USAGE_PARTITION, type UsageColumnType } from '../core/usage-record';
+import { USAGE_FIELDS, USAGE_PARTITION, USAGE_TABLE_NAME, type UsageColumnType } from '../core/usage-record';
 import { API_GATEWAY_FIREHOSE_PREFIX } from './physical-names';
 
 /** Prefix of the Parquet usage objects (`usage/dt=YYYY-MM-DD/...`). */
@@ -15,8 +17,8 @@ export const USAGE_PREFIX = 'usage/';
 export const USAGE_ERROR_PREFIX = 'usage-errors/';
 /** Prefix of Athena query results. */
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
-/** Name of the Glue table (inside the per-stack database). */
-export const USAGE_TABLE_NAME = 'usage';
+/** Name of the Glue table (inside the per-stack database), defined with the record. */
+export { USAGE_TABLE_NAME };
 
 export const DEFAULT_USAGE_RETENTION_DAYS = 400;
 /** 10 GB. */
@@ -282,6 +284,26 @@ export class UsageAnalytics extends Construct {
       }),
     ];
     return grants.reduce((a, b) => a.combine(b));
+  }
+
+  /**
+   * Makes `fn` able to answer usage reports: sets the environment the report engine reads
+   * (`KEYGATE_ATHENA_WORKGROUP`, `KEYGATE_USAGE_DATABASE`, `KEYGATE_USAGE_TABLE`) and grants
+   * {@link grantQuery}. Used for the usage Lambda and for the keys Lambda (a key's history).
+   */
+  public bindReports(fn: lambda.Function): iam.Grant {
+    fn.addEnvironment(INFRA_ENV.athenaWorkGroup, this.workGroup.ref);
+    fn.addEnvironment(INFRA_ENV.usageDatabase, this.database.databaseName);
+    fn.addEnvironment(INFRA_ENV.usageTable, this.table.tableName);
+    const grant = this.grantQuery(fn);
+    const reasons: Record<string, string> = {
+      [USAGE_PREFIX]: 'Athena reads the usage objects as the caller, and Firehose names them itself (date prefix plus a generated name), so reading covers every object under the usage prefix, read-only, and no other prefix.',
+      [ATHENA_RESULTS_PREFIX]: 'Athena writes each query result under a name it generates (the query execution id) as the caller, so results need put/get on every object under the results prefix of the usage bucket, and no other prefix.',
+    };
+    for (const [prefix, reason] of Object.entries(reasons)) {
+      Validations.of(fn.role ?? fn).acknowledge({ id: `AwsSolutions-IAM5[Resource::${this.bucketArnFinding()}/${prefix}*]`, reason });
+    }
+    return grant;
   }
 
   /** How cdk-nag spells the bucket ARN in an IAM5 finding: `<LogicalId.Arn>`. */

@@ -45,6 +45,11 @@ export interface LocalResponse {
 export interface LocalGatewayOptions {
   readonly authorizer: AuthorizerHandler;
   readonly keys: KeysHandler;
+  /**
+   * Serves the built-in routes whose handler is `usage` (GET /v1/usage). Without it those routes
+   * do not exist, as in a deployment with usage analytics off.
+   */
+  readonly usage?: KeysHandler;
   readonly stage?: string;
   /** API Gateway's payload limit (10 MB). */
   readonly maxBodyBytes?: number;
@@ -197,7 +202,9 @@ export class LocalGateway {
   private async respond(req: LocalRequest, requestId: string, nowMs: number, trace: UsageTrace): Promise<LocalResponse> {
     const method = req.method.toUpperCase();
     const matched = this.routes.match(method, req.path);
-    if (!matched) return this.answer(trace, 'MISSING_AUTHENTICATION_TOKEN', requestId, 403);
+    if (!matched || (!isOperatorRoute(matched.route) && matched.route.handler === 'usage' && !this.options.usage)) {
+      return this.answer(trace, 'MISSING_AUTHENTICATION_TOKEN', requestId, 403);
+    }
     trace.route = matched.route.path;
     if (req.body && req.body.length > (this.options.maxBodyBytes ?? API_GATEWAY_MAX_BODY)) {
       return this.answer(trace, 'REQUEST_TOO_LARGE', requestId, 413);
@@ -309,7 +316,8 @@ export class LocalGateway {
 
     let result;
     try {
-      result = await this.options.keys(event, { awsRequestId: requestId });
+      const lambda = route.handler === 'usage' ? this.options.usage! : this.options.keys;
+      result = await lambda(event, { awsRequestId: requestId });
     } catch {
       // A thrown integration error is a 502 from API Gateway.
       return this.answer(trace, 'DEFAULT_5XX', requestId, 502);

@@ -20,7 +20,11 @@ import { JsonLogger } from '../adapters/json-logger';
 import { LocalDataKeyProvider } from '../adapters/local-data-key-provider';
 import { FileEventSink } from '../adapters/file-event-sink';
 import { createRuntime, type Runtime } from '../adapters/runtime';
+import { DuckDbUsageEngine } from '../adapters/usage/duckdb-engine';
 import { LocalUsageWriter } from '../adapters/usage/local-usage-writer';
+import { UsageReports } from '../core/usage-report-service';
+import { USAGE_TABLE_NAME } from '../core/usage-record';
+import { createUsageHandler } from '../lambdas/usage/app';
 import { createAuthorizer } from '../lambdas/authorizer/authorizer';
 import { createKeysHandler } from '../lambdas/keys/app';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
@@ -168,6 +172,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   const runtimes: Runtime[] = [];
   let usage: LocalUsageWriter | undefined;
+  let usageEngine: DuckDbUsageEngine | undefined;
   try {
     // Two "functions", as deployed: the authorizer (short key-read timeouts) and the keys Lambda.
     // EventBridge stand-in: events go to <home>/events.ndjson and the log.
@@ -202,13 +207,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       admittedUsageKey: ADMITTED_USAGE_KEY,
       routes: authorizationTable(encodeAuthorizationRules(operatorRoutes)),
     });
-    const keys = createKeysHandler({ service, verifier: keysRuntime.verifier, config: options.config, clock, logger });
+    // Usage reports: the same handlers as deployed, over DuckDB reading the local writer's Parquet.
+    usageEngine = new DuckDbUsageEngine({ home, table: USAGE_TABLE_NAME });
+    const reports = new UsageReports({ engine: usageEngine, table: USAGE_TABLE_NAME });
+    const keys = createKeysHandler({ service, verifier: keysRuntime.verifier, config: options.config, clock, logger, reports });
+    const usageReports = createUsageHandler({ reports, clock, logger });
     usage = new LocalUsageWriter({ home, logger, ...(options.usage?.flushMs !== undefined ? { flushMs: options.usage.flushMs } : {}) });
     const usageWriter = usage;
     // The same usage-plan arrangement as the CDK stack, so rate-limited requests get the same 429.
     const gateway = new LocalGateway({
       authorizer: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), authorizer),
       keys: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), keys),
+      usage: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), usageReports),
       admittedUsageKey: ADMITTED_USAGE_KEY,
       routes: fullRouteTable(operatorRoutes),
       allowQueryKey: options.config.allowQueryKey,
@@ -243,6 +253,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await server.close();
         // After the server: the last requests' records are in the buffer by now.
         await usageWriter.stop().catch((err: unknown) => logger.log('error', 'usage records lost on stop', { error: err }));
+        usageEngine?.close();
         for (const r of runtimes) r.destroy();
         if (!options.inMemory) rmSync(statePath(home), { force: true });
         await ddb?.stop();
@@ -250,6 +261,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
   } catch (err) {
     await usage?.stop().catch(() => undefined);
+    usageEngine?.close();
     for (const r of runtimes) r.destroy();
     await ddb?.stop();
     throw err;

@@ -15,6 +15,8 @@ import {
   type GetQueryResultsCommandOutput,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import { INFRA_ENV } from '../../core/config';
+import { QueryNotFoundError, UsageReports } from '../../core/usage-report-service';
 import type { PendingQuery, RawRow, ReportParameter, UsageQueryEngine } from '../../core/usage-reports';
 
 export interface AthenaUsageEngineOptions {
@@ -48,7 +50,11 @@ const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resol
 export class AthenaUsageEngine implements UsageQueryEngine {
   constructor(private readonly options: AthenaUsageEngineOptions) {}
 
-  async run(sql: string, parameters: readonly ReportParameter[]): Promise<{ rows: RawRow[] } | PendingQuery> {
+  async run(sql: string, parameters: readonly ReportParameter[], resume?: string): Promise<{ rows: RawRow[] } | PendingQuery> {
+    if (resume !== undefined) {
+      await this.checkSameQuery(resume, sql, parameters);
+      return this.results(resume, this.options.waitMs ?? 10_000);
+    }
     const started = await this.options.client.send(
       new StartQueryExecutionCommand({
         QueryString: sql,
@@ -60,6 +66,28 @@ export class AthenaUsageEngine implements UsageQueryEngine {
     const id = started.QueryExecutionId;
     if (!id) throw new AthenaQueryError('Athena returned no query execution id', true);
     return this.results(id, this.options.waitMs ?? 10_000);
+  }
+
+  /**
+   * Resuming is only allowed for an execution of this workgroup that ran exactly `sql` with
+   * exactly `parameters`: a query id alone is not a capability, so a caller cannot read another
+   * owner's report by replaying (or guessing) its id.
+   */
+  private async checkSameQuery(queryExecutionId: string, sql: string, parameters: readonly ReportParameter[]): Promise<void> {
+    let execution;
+    try {
+      ({ QueryExecution: execution } = await this.options.client.send(new GetQueryExecutionCommand({ QueryExecutionId: queryExecutionId })));
+    } catch (err) {
+      // An id Athena does not know (or no longer keeps) is InvalidRequestException.
+      if ((err as { name?: string }).name === 'InvalidRequestException') throw new QueryNotFoundError(`Athena has no query ${queryExecutionId}`);
+      throw err;
+    }
+    const expected = parameters.map(athenaParameter);
+    const same =
+      execution?.WorkGroup === this.options.workGroup &&
+      execution?.Query === sql &&
+      JSON.stringify(execution?.ExecutionParameters ?? []) === JSON.stringify(expected);
+    if (!same) throw new QueryNotFoundError(`query ${queryExecutionId} is not this report`);
   }
 
   /** The rows of a query started earlier, or `{ pending }` if it is still running after `waitMs`. */
@@ -113,4 +141,20 @@ export class AthenaUsageEngine implements UsageQueryEngine {
     } while (nextToken);
     return rows;
   }
+}
+
+/**
+ * The usage reports of a Lambda, from its environment: undefined when usage analytics is off
+ * (no workgroup set); a half-configured environment fails the cold start naming the variable.
+ */
+export function usageReportsFromEnv(env: NodeJS.ProcessEnv, waitMs: number): UsageReports | undefined {
+  const workGroup = env[INFRA_ENV.athenaWorkGroup];
+  if (!workGroup) return undefined;
+  // Not runtime.ts's requiredEnv: that module would bring the DynamoDB, KMS and EventBridge clients into the usage bundle.
+  const database = env[INFRA_ENV.usageDatabase];
+  const table = env[INFRA_ENV.usageTable];
+  if (!database) throw new Error(`${INFRA_ENV.usageDatabase} is not set`);
+  if (!table) throw new Error(`${INFRA_ENV.usageTable} is not set`);
+  const engine = new AthenaUsageEngine({ client: new AthenaClient({}), workGroup, database, waitMs });
+  return new UsageReports({ engine, table });
 }

@@ -1,25 +1,26 @@
 /**
  * The key-management Lambda: parse → core → map. One function serves every route in
- * core/routes.ts whose target is `keys`; the route table decides the operation.
+ * core/routes.ts whose handler is `keys`; the route table decides the operation.
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { allScopes, type KeygateConfig } from '../../core/config';
 import { isKeyId } from '../../core/ids';
-import type { Caller, KeyService } from '../../core/key-service';
-import { ConflictError, DependencyError, InvalidCursorError, type Logger } from '../../core/ports';
-import { problemBody, ProblemError } from '../../core/problem';
-import { type Operation, routeFor } from '../../core/routes';
-import { hasScopes } from '../../core/scopes';
+import type { KeyService } from '../../core/key-service';
+import type { Logger } from '../../core/ports';
+import { ProblemError } from '../../core/problem';
+import type { Operation } from '../../core/routes';
+import { parseHistoryQuery, type UsageReports } from '../../core/usage-report-service';
 import { parseCreateKey, parseListQuery, parseRotateKey, parseUpdateKey, parseVerifyKey } from '../../core/validation';
 import { extractKey, type KeyVerifier } from '../../core/verifier';
 import { headlineStatus } from '../../core/limits';
 import { rateLimitHeaders } from '../shared/rate-limit-headers';
 import type { Clock } from '../../core/ports';
-import { WWW_AUTHENTICATE } from '../../core/gateway-responses';
 import { FLUSH_BOUND_MS } from '../../core/background';
-import { callerFromContext } from '../../core/authorizer-context';
-import { json, problem, readJsonBody } from './http';
+import { json, readJsonBody } from '../shared/http';
+import { dispatch, type OperationHandler } from '../shared/dispatch';
+import { problemErrors } from '../shared/problem-errors';
+import { runningResponse } from '../shared/report-response';
 
 export interface KeysAppDeps {
   readonly service: KeyService;
@@ -28,14 +29,11 @@ export interface KeysAppDeps {
   readonly config: KeygateConfig;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Usage history for `GET /v1/keys/{id}/usage?from=&to=`; absent where usage analytics is off. */
+  readonly reports?: UsageReports;
 }
 
 export type KeysHandler = (event: APIGatewayProxyEvent, context?: Partial<Context>) => Promise<APIGatewayProxyResult>;
-
-function callerFrom(event: APIGatewayProxyEvent): Caller | undefined {
-  const c = callerFromContext(event.requestContext?.authorizer as Record<string, unknown> | null | undefined);
-  return c ? { keyId: c.keyId, ownerId: c.ownerId, scopes: [...c.scopes] } : undefined;
-}
 
 function keyIdParam(event: APIGatewayProxyEvent): string {
   const id = event.pathParameters?.id ?? '';
@@ -43,13 +41,14 @@ function keyIdParam(event: APIGatewayProxyEvent): string {
   return id;
 }
 
-type Operations = Record<Operation, (event: APIGatewayProxyEvent, caller: Caller) => Promise<APIGatewayProxyResult>>;
+/** The operations whose routes target the keys Lambda (core/routes.ts). */
+type KeysOperation = Exclude<Operation, 'usageReport'>;
 
 export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
   const { service, clock } = deps;
   const scopes = allScopes(deps.config);
 
-  const ops: Operations = {
+  const ops: Record<KeysOperation, OperationHandler> = {
     health: async () => json(200, { status: 'ok' }),
     createKey: async (e, caller) => {
       const created = await service.create(caller, parseCreateKey(readJsonBody(e), clock.now()));
@@ -71,7 +70,20 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
       const rotated = await service.rotate(caller, id, parseRotateKey(readJsonBody(e)));
       return json(201, { ...rotated.view, key: rotated.plaintext, previous: rotated.previous }, { Location: `/v1/keys/${rotated.view.id}` });
     },
-    keyUsage: async (e, caller) => json(200, await service.usage(caller, keyIdParam(e))),
+    keyUsage: async (e, caller) => {
+      const id = keyIdParam(e);
+      const history = parseHistoryQuery(e.queryStringParameters, clock.now());
+      // Loading the live counters first is also the access check: another owner's key is a 404.
+      const live = await service.usage(caller, id);
+      if (!history) return json(200, live);
+      if (!deps.reports) {
+        throw new ProblemError(404, 'usage_analytics_off', 'from/to: usage history needs usage analytics, which this deployment has turned off (keygate:usageAnalytics).');
+      }
+      const outcome = await deps.reports.keyHistory(caller, id, history, history.queryId);
+      if (outcome.status === 'running') return runningResponse(e, outcome);
+      const { from, to, rows, truncated } = outcome.report;
+      return json(200, { ...live, history: { from, to, days: rows, truncated } });
+    },
     verifyKey: async (e) => {
       const input = parseVerifyKey(readJsonBody(e));
       const outcome = await deps.verifier.verify({
@@ -111,46 +123,9 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
       }),
   };
 
-  const base = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    const route = routeFor(event.httpMethod, event.resource);
-    if (!route) throw new ProblemError(404, 'route_not_found', 'No route matches this method and path.');
-    if (!route.authorized) return ops[route.operation](event, { keyId: '', ownerId: '', scopes: [] });
-    const caller = callerFrom(event);
-    // Defence in depth: the authorizer already enforced this.
-    if (!caller) throw new ProblemError(401, 'unauthorized', 'A valid API key is required.');
-    if (!hasScopes(caller.scopes, route.scopes)) {
-      throw new ProblemError(403, 'insufficient_scope', `The key lacks the scope(s) this route requires: ${route.scopes.join(', ')}.`);
-    }
-    const response = await ops[route.operation](event, caller);
-    deps.logger.log('info', 'request', { operation: route.operation, status: response.statusCode, callerKeyId: caller.keyId, requestId: event.requestContext?.requestId });
-    return response;
-  };
+  const base = dispatch<KeysOperation>('keys', ops, deps.logger);
 
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(base).use(rateLimitHeaders()).use({
-    onError: async (request) => {
-      const err = request.error;
-      const requestId = request.event.requestContext?.requestId;
-      if (err instanceof ProblemError) {
-        request.response = problem(err.toBody(requestId), err.status === 401 ? { 'WWW-Authenticate': WWW_AUTHENTICATE } : {});
-        deps.logger.log('info', 'request refused', { status: err.status, code: err.code, requestId });
-        return;
-      }
-      if (err instanceof ConflictError) {
-        request.response = problem(problemBody(409, 'conflict', 'The key was changed by another request at the same time; fetch it and retry.', { requestId }));
-        return;
-      }
-      if (err instanceof InvalidCursorError) {
-        request.response = problem(problemBody(400, 'invalid_cursor', 'cursor: was not issued by this API; start again without it.', { requestId }));
-        return;
-      }
-      deps.logger.log('error', 'request failed', { error: err, requestId });
-      if (err instanceof DependencyError && err.retryable) {
-        request.response = problem(problemBody(503, 'service_unavailable', 'A dependency is unavailable; retry shortly.', { requestId }), { 'Retry-After': '1' });
-        return;
-      }
-      request.response = problem(problemBody(500, 'internal_error', 'Something went wrong on our side.', { requestId }));
-    },
-  }) as unknown as KeysHandler;
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(base).use(rateLimitHeaders()).use(problemErrors(deps.logger)) as unknown as KeysHandler;
   // POST /v1/verify starts the same side effects as the authorizer: wait for them, briefly.
   return async (event, context) => {
     try {

@@ -4,7 +4,11 @@ import { systemClock } from '../../core/ports';
 import { CLIENT_PROFILES } from '../../adapters/client-profiles';
 import { JsonLogger } from '../../adapters/json-logger';
 import { createRuntime, eventBridgeSink, kmsDataKeys, requiredEnv } from '../../adapters/runtime';
+import { usageReportsFromEnv } from '../../adapters/usage/athena-engine';
 import { createKeysHandler } from './app';
+
+/** A key's usage history waits this long for Athena before answering 202 (the keys Lambda's timeout is 10 s). */
+const HISTORY_WAIT_MS = 5_000;
 
 const config = configFromEnv(process.env);
 const logger = new JsonLogger({ service: 'keygate-keys' });
@@ -18,4 +22,6 @@ const runtime = createRuntime({
   ...(busName ? { events: eventBridgeSink(busName) } : {}),
 });
 
-export const handler = createKeysHandler({ service: runtime.service!, verifier: runtime.verifier, config, clock: systemClock, logger });
+const reports = usageReportsFromEnv(process.env, HISTORY_WAIT_MS);
+
+export const handler = createKeysHandler({ service: runtime.service!, verifier: runtime.verifier, config, clock: systemClock, logger, ...(reports ? { reports } : {}) });

@@ -40,9 +40,19 @@ function usageIam5Findings(b: BuiltKeygate): string[] {
   return ['usage', 'usage-errors'].map((prefix) => `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/${prefix}/*]`);
 }
 
+/** The IAM5 findings each function that runs usage reports is acknowledged for: reading usage/, writing athena-results/. */
+function reportIam5Findings(b: BuiltKeygate): string[] {
+  const bucket = b.stack.getLogicalId(b.stack.usageAnalytics!.bucket.node.defaultChild as CfnElement);
+  return ['usage', 'athena-results'].map((prefix) => `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/${prefix}/*]`);
+}
+
 /** Acknowledgements UsageAnalytics adds (keygate:usageAnalytics is on by default). */
 function usageAcks(b: BuiltKeygate): string[] {
-  return ['AwsSolutions-S1 @ Keygate/UsageAnalytics/Bucket', ...usageIam5Findings(b).map((id) => `${id} @ Keygate/UsageAnalytics/DeliveryStreamRole`)];
+  return [
+    'AwsSolutions-S1 @ Keygate/UsageAnalytics/Bucket',
+    ...usageIam5Findings(b).map((id) => `${id} @ Keygate/UsageAnalytics/DeliveryStreamRole`),
+    ...reportIam5Findings(b).flatMap((id) => [`${id} @ Keygate/UsageReports/Role`, `${id} @ Keygate/ManagementApi/KeysFunctionRole`]),
+  ];
 }
 
 let k: BuiltKeygate;
@@ -92,7 +102,7 @@ describe('cdk-nag AwsSolutions', () => {
           'AwsSolutions-COG4',
           'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
           'AwsSolutions-S1',
-          ...usageIam5Findings(bare),
+          ...new Set([...usageIam5Findings(bare), ...reportIam5Findings(bare)]),
         ].sort(),
       );
     } finally {

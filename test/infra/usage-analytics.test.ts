@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillUsageQuery, USAGE_NAMED_QUERIES } from '../../core/usage-named-queries';
 import { USAGE_FIELDS, USAGE_PARTITION, usageRecord } from '../../core/usage-record';
 import { USAGE_TABLE_NAME } from '../../lib/usage-analytics';
-import { actionsOf, buildKeygate, type BuiltKeygate, ref, removeBuilds, roleStatements } from './keygate-app';
+import { actionsOf, apiMethods, buildKeygate, type BuiltKeygate, logicalIdOf, ref, removeBuilds, roleStatements } from './keygate-app';
 
 let k: BuiltKeygate;
 let off: BuiltKeygate;
@@ -231,6 +231,52 @@ describe('Athena workgroup and named queries', () => {
     const put = statements.Statement.find((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes('s3:PutObject'))!;
     expect(JSON.stringify(put.Resource)).toContain('/athena-results/*');
     expect(JSON.stringify(put.Resource)).not.toContain('/usage/*');
+  });
+});
+
+describe('usage reports (GET /v1/usage)', () => {
+  const roleOf = (b: BuiltKeygate, fn: { role?: iam.IRole }): string => logicalIdOf(ref(b.stack, fn.role!.roleArn));
+
+  it('is served by the usage Lambda, which may only run the reports and write its log', () => {
+    const fn = k.stack.usageReports!.function;
+    const { statements, managedPolicyArns } = roleStatements(k.template, roleOf(k, fn));
+    expect(managedPolicyArns).toEqual([]);
+    expect([...new Set(statements.flatMap(actionsOf))].sort()).toEqual(
+      [
+        'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:GetWorkGroup', 'athena:StartQueryExecution', 'athena:StopQueryExecution',
+        'glue:GetDatabase', 'glue:GetPartitions', 'glue:GetTable',
+        'logs:CreateLogStream', 'logs:PutLogEvents',
+        's3:AbortMultipartUpload', 's3:GetBucketLocation', 's3:GetObject', 's3:ListBucket', 's3:PutObject',
+      ].sort(),
+    );
+    k.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('usage reports'),
+      Timeout: 28,
+      Environment: {
+        Variables: Match.objectLike({
+          KEYGATE_ATHENA_WORKGROUP: ref(k.stack, analytics().workGroup.ref),
+          KEYGATE_USAGE_DATABASE: ref(k.stack, analytics().database.databaseName),
+          KEYGATE_USAGE_TABLE: ref(k.stack, analytics().table.tableName),
+        }),
+      },
+    });
+  });
+
+  it('lets the keys Lambda run the same reports for a key\'s history', () => {
+    const fn = k.stack.managementApi.keysFunction;
+    const actions = roleStatements(k.template, roleOf(k, fn)).statements.flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['athena:StartQueryExecution', 'athena:GetQueryResults', 'glue:GetTable', 's3:GetObject']));
+    k.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('key management'),
+      Environment: { Variables: Match.objectLike({ KEYGATE_ATHENA_WORKGROUP: ref(k.stack, analytics().workGroup.ref) }) },
+    });
+  });
+
+  it('does not exist with keygate:usageAnalytics=false: no usage Lambda, no /v1/usage, no Athena for the keys Lambda', () => {
+    expect(off.stack.usageReports).toBeUndefined();
+    expect(apiMethods(off.template).map((m) => `${m.method} ${m.path}`)).not.toContain('GET /v1/usage');
+    const actions = roleStatements(off.template, roleOf(off, off.stack.managementApi.keysFunction)).statements.flatMap(actionsOf);
+    expect(actions.filter((a) => a.startsWith('athena:') || a.startsWith('glue:') || a.startsWith('s3:'))).toEqual([]);
   });
 });
 

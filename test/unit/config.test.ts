@@ -209,7 +209,7 @@ describe('allScopes', () => {
   it('adds the built-in scopes, sorted by name, and built-ins win on a clash', () => {
     const c = resolveConfig({ scopes: [{ name: 'admin', description: 'hijacked' }, { name: 'zeta', description: 'z' }] });
     const scopes = allScopes(c);
-    expect(scopes.map((s) => s.name)).toEqual(['admin', 'keys:read', 'keys:verify', 'keys:write', 'zeta']);
+    expect(scopes.map((s) => s.name)).toEqual(['admin', 'keys:read', 'keys:verify', 'keys:write', 'usage:read', 'zeta']);
     expect(scopes.find((s) => s.name === 'admin')!.description).not.toBe('hijacked');
   });
 });
