@@ -269,6 +269,7 @@ export class KeygateClient {
     this.shown = displayEndpoint(options.endpoint);
   }
 
+  /** Calls an operation and returns the parsed JSON body; any non-2xx answer is thrown as ApiError. */
   async request<T>(
     operation: Operation,
     init: { params?: Record<string, string>; query?: Record<string, string | number | undefined>; body?: unknown } = {},
@@ -277,14 +278,18 @@ export class KeygateClient {
     const search = new URLSearchParams();
     for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) search.set(k, String(v));
     const qs = search.toString();
-    const url = `${this.base}${path}${qs ? `?${qs}` : ''}`;
+    const answer = await this.send(method, `${this.base}${path}${qs ? `?${qs}` : ''}`, init.body);
+    return answer.body as T;
+  }
 
+  /** One HTTP exchange: status, headers and the JSON body of a 2xx answer. */
+  private async send(method: string, url: string, body?: unknown): Promise<{ status: number; headers: Headers; body: unknown }> {
     const headers: Record<string, string> = {
       Accept: `application/json, ${PROBLEM_CONTENT_TYPE}`,
       'User-Agent': `keygate-cli/${CLIENT_VERSION}`,
     };
     if (this.options.apiKey) headers.Authorization = `Bearer ${this.options.apiKey}`;
-    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
 
     const timeoutMs = this.options.timeoutMs ?? 30_000;
     const doFetch = this.options.fetch ?? fetch;
@@ -293,7 +298,7 @@ export class KeygateClient {
       res = await doFetch(url, {
         method,
         headers,
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
         redirect: 'error', // a redirect could carry the Authorization header somewhere unexpected
       });
@@ -307,9 +312,48 @@ export class KeygateClient {
     const text = await res.text();
     if (!res.ok) throw parseProblem(res.status, res.statusText, text);
     try {
-      return JSON.parse(text) as T;
+      return { status: res.status, headers: res.headers, body: JSON.parse(text) };
     } catch {
       throw new ApiError({ status: res.status, code: 'invalid_response', detail: 'the response body is not JSON' });
+    }
+  }
+
+  /**
+   * GET an operation whose answer may be `202 running` (a usage query still running on Athena):
+   * follows `Location` (a query-only reference, resolved against the URL just asked), waiting
+   * `Retry-After` seconds between calls, until a 200 or until `maxWaitMs` since the first call —
+   * then throws {@link QueryStillRunningError} with the query id to resume with.
+   */
+  private async pollUntilDone<T>(
+    operation: Operation,
+    params: Record<string, string> | undefined,
+    query: Record<string, string | undefined>,
+    poll: PollOptions = {},
+  ): Promise<T> {
+    const { method, path } = routePath(operation, params);
+    const search = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) search.set(k, v);
+    const qs = search.toString();
+    const first = new URL(`${this.base}${path}${qs ? `?${qs}` : ''}`);
+    const sleep = poll.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
+    const now = poll.now ?? Date.now;
+    const maxWaitMs = poll.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+    const started = now();
+    let url = first;
+    for (;;) {
+      const answer = await this.send(method, url.href);
+      if (answer.status !== 202) return answer.body as T;
+      const running = (answer.body ?? {}) as { queryId?: unknown; retryAfterSeconds?: unknown };
+      const queryId = typeof running.queryId === 'string' ? running.queryId : url.searchParams.get('queryId') ?? undefined;
+      if (queryId === undefined) {
+        throw new ApiError({ status: 202, code: 'invalid_response', detail: 'the server answered 202 without a queryId' });
+      }
+      url = nextPollUrl(first, url, answer.headers.get('location'), queryId);
+      const waitMs = retryAfterMs(answer.headers.get('retry-after'), running.retryAfterSeconds);
+      const elapsedMs = now() - started;
+      if (elapsedMs + waitMs > maxWaitMs) throw new QueryStillRunningError(queryId, elapsedMs);
+      poll.onRunning?.({ queryId, elapsedMs });
+      await sleep(waitMs);
     }
   }
 
@@ -348,6 +392,126 @@ export class KeygateClient {
   keyUsage(id: string): Promise<KeyUsage> {
     return this.request('keyUsage', { params: { id } });
   }
+
+  /** `GET /v1/keys/{id}/usage?from=&to=`: live counters plus the daily history; follows 202s. */
+  keyUsageHistory(id: string, range: HistoryRange, poll?: PollOptions): Promise<KeyUsageWithHistory> {
+    return this.pollUntilDone('keyUsage', { id }, { from: range.from, to: range.to, queryId: range.queryId }, poll);
+  }
+
+  /** `GET /v1/usage`: a usage report; follows 202s. */
+  usageReport(query: UsageReportQuery, poll?: PollOptions): Promise<UsageReportBody> {
+    return this.pollUntilDone('usageReport', undefined, { ...query }, poll);
+  }
+}
+
+/** How long the CLI keeps following 202s before it gives up and prints the query id. */
+export const DEFAULT_MAX_WAIT_MS = 5 * 60_000;
+/** Used when a 202 says nothing about when to ask again. */
+const DEFAULT_RETRY_AFTER_MS = 2_000;
+/** A server asking for a longer pause is capped, so the CLI keeps checking. */
+const MAX_RETRY_AFTER_MS = 30_000;
+
+export interface PollOptions {
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** Longest time from the first request to giving up on a running query. @default DEFAULT_MAX_WAIT_MS (5 minutes) */
+  readonly maxWaitMs?: number;
+  /** Called on each 202 before waiting. */
+  readonly onRunning?: (state: { readonly queryId: string; readonly elapsedMs: number }) => void;
+}
+
+/** A usage query did not finish within the CLI's wait; it may still finish on the server. */
+export class QueryStillRunningError extends Error {
+  override readonly name = 'QueryStillRunningError';
+  readonly retryable = true;
+  constructor(
+    readonly queryId: string,
+    readonly elapsedMs: number,
+  ) {
+    super(`the query is still running after ${Math.round(elapsedMs / 1000)}s; run the same command again with --query-id ${queryId} to pick it up`);
+  }
+}
+
+/** `Retry-After` in whole seconds (an HTTP date is not used by Keygate), else the body's hint, else 2 s; capped at 30 s. */
+export function retryAfterMs(header: string | null, bodySeconds: unknown): number {
+  const fromHeader = header !== null && /^\s*\d+\s*$/.test(header) ? Number(header) : undefined;
+  const seconds = fromHeader ?? (typeof bodySeconds === 'number' && Number.isFinite(bodySeconds) && bodySeconds >= 0 ? bodySeconds : undefined);
+  if (seconds === undefined) return DEFAULT_RETRY_AFTER_MS;
+  return Math.min(Math.max(seconds * 1000, 0), MAX_RETRY_AFTER_MS);
+}
+
+/**
+ * Where to ask next after a 202: `Location` resolved against the URL just asked
+ * (`new URL(location, current)`), else the first URL plus `queryId`. The API key goes with the
+ * next request, so a Location that leaves the endpoint's origin or the route's path is refused.
+ */
+export function nextPollUrl(first: URL, current: URL, location: string | null, queryId: string): URL {
+  if (location === null || location.trim() === '') {
+    const next = new URL(first.href);
+    next.searchParams.set('queryId', queryId);
+    return next;
+  }
+  let next: URL;
+  try {
+    next = new URL(location, current);
+  } catch {
+    throw new ApiError({ status: 202, code: 'invalid_response', detail: 'the Location of the 202 answer is not a URL' });
+  }
+  if (next.origin !== first.origin || next.pathname !== first.pathname) {
+    throw new ApiError({ status: 202, code: 'invalid_response', detail: 'the Location of the 202 answer points away from the endpoint; not followed' });
+  }
+  return next;
+}
+
+export type UsageGroupName = 'day' | 'hour' | 'key' | 'owner' | 'route' | 'status' | 'decision';
+
+/** Query of `GET /v1/usage`; `groupBy: ''` asks for one total row. */
+export interface UsageReportQuery {
+  from?: string;
+  to?: string;
+  groupBy?: string;
+  keyId?: string;
+  ownerId?: string;
+  route?: string;
+  queryId?: string;
+}
+
+export type UsageReportRow = Readonly<Record<string, string | number | null>>;
+
+/** `GET /v1/usage` 200 body. */
+export interface UsageReportBody {
+  readonly from: string;
+  readonly to: string;
+  readonly groupBy: readonly UsageGroupName[];
+  readonly ownerId: string | null;
+  readonly keyId: string | null;
+  readonly route: string | null;
+  readonly rows: readonly UsageReportRow[];
+  readonly truncated: boolean;
+}
+
+export interface HistoryRange {
+  from?: string;
+  to?: string;
+  queryId?: string;
+}
+
+/** One day of a key's history (a type, not an interface, so it is also a report row). */
+export type UsageDay = {
+  readonly day: string;
+  readonly requests: number;
+  readonly errors: number;
+  readonly rateLimited: number;
+  readonly p50LatencyMs: number | null;
+  readonly p95LatencyMs: number | null;
+  readonly p99LatencyMs: number | null;
+};
+
+/** `GET /v1/keys/{id}/usage?from=&to=`: live counters plus the days with requests. */
+export interface KeyUsageWithHistory extends KeyUsage {
+  readonly history: { readonly from: string; readonly to: string; readonly days: readonly UsageDay[]; readonly truncated: boolean };
 }
 
 export interface UsageWindow {

@@ -9,15 +9,80 @@ const NONE = '-';
 
 export const SECRET_WARNING = 'Store this key now: it is shown once and cannot be recovered.';
 
-/** Left-aligned columns separated by two spaces, header row first; no trailing spaces. */
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+export type Align = 'left' | 'right';
+
+/**
+ * Columns separated by two spaces, header row first; no trailing spaces. Columns are
+ * left-aligned unless `align` says `right` (numbers), which applies to the header too.
+ */
+export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     widths
-      .map((w, i) => (cells[i] ?? '').padEnd(w))
+      .map((w, i) => (align[i] === 'right' ? (cells[i] ?? '').padStart(w) : (cells[i] ?? '').padEnd(w)))
       .join('  ')
       .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+/**
+ * A value from the server made safe for a terminal: control characters (an ESC could rewrite
+ * the screen or the title bar) become U+FFFD, and null or empty is shown as `-`.
+ */
+export function cell(value: string | number | null | undefined): string {
+  if (value === null || value === undefined || value === '') return NONE;
+  // eslint-disable-next-line no-control-regex
+  return String(value).replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
+}
+
+/** 1..8 eighths of a character cell, so a bar's length is drawn at 1/8-cell resolution. */
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'] as const;
+const FULL_BLOCK = '█';
+
+/** A bar `value/max` of `width` cells long, in unicode block characters; a non-zero value shows at least `▏`. */
+export function bar(value: number, max: number, width: number): string {
+  if (!(value > 0) || !(max > 0) || width < 1) return '';
+  const eighths = Math.max(1, Math.round((Math.min(value, max) / max) * width * 8));
+  return FULL_BLOCK.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
+}
+
+/** Widest bar a chart draws, in character cells. */
+export const CHART_WIDTH = 40;
+
+/**
+ * A horizontal bar chart, one line per point: `label  ████▍ value`. Bars are scaled to the
+ * largest value and at most `width` cells long, so the chart fits a narrow terminal.
+ */
+export function renderBarChart(points: readonly { readonly label: string; readonly value: number }[], width = CHART_WIDTH): string {
+  if (points.length === 0) return '';
+  const max = Math.max(...points.map((p) => p.value));
+  const labelWidth = Math.max(...points.map((p) => p.label.length));
+  const valueWidth = Math.max(...points.map((p) => String(p.value).length));
+  return (
+    points
+      .map((p) => `${cell(p.label).padEnd(labelWidth)}  ${String(p.value).padStart(valueWidth)} ${bar(p.value, max, width)}`.trimEnd())
+      .join('\n') + '\n'
+  );
+}
+
+/** Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One RFC 4180 field. Numbers are written as they are; null is an empty field. A text value
+ * that a spreadsheet would run as a formula gets a leading `'` (so `=HYPERLINK(…)` stays text);
+ * a field containing `,`, `"`, CR or LF is quoted with `"` doubled.
+ */
+export function csvField(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return String(value);
+  const text = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** RFC 4180 CSV: a header line, then one line per row, CRLF line ends (the RFC's, and what spreadsheets expect). */
+export function renderCsv(headers: readonly string[], rows: readonly (readonly (string | number | null | undefined)[])[]): string {
+  return [headers, ...rows].map((r) => r.map(csvField).join(',') + '\r\n').join('');
 }
 
 export function formatRateLimit(rl: RateLimit | null | undefined): string {

@@ -18,6 +18,8 @@ import {
   ApiError,
   ConnectionError,
   KeygateClient,
+  QueryStillRunningError,
+  type PollOptions,
   type CreateKeyBody,
   type KeyPage,
   type KeyStatus,
@@ -34,7 +36,11 @@ import {
   formatScopeTable,
   formatSecret,
   formatWhoami,
-  renderPairs, formatUsage } from './format';
+  renderPairs, formatUsage, cell } from './format';
+import { buildReportQuery, formatReport, formatReportCsv, GROUP_NAMES, truncationWarning, type ReportFlags } from './report';
+import { formatAnomalyRun } from './report-anomalies';
+import { formatHistory, historyRange, parseHistory } from './report-history';
+import { startProgress } from './report-progress';
 
 export const DEFAULT_PORT = 3000;
 const DAY_MS = 86_400_000;
@@ -455,6 +461,14 @@ export interface Io {
   readonly stderr: (text: string) => void;
   readonly env: Env;
   readonly cwd: string;
+  /** Draw the progress line of a running usage query on stderr. @default false */
+  readonly stderrIsTTY?: boolean;
+  /** For tests: the HTTP client's fetch. @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  /** For tests: the clock (today's date, the wait bound of a running query). @default Date.now */
+  readonly now?: () => number;
+  /** For tests: the pause between asks for a running query. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -483,7 +497,23 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
       readFile: readFileIfExists,
     });
     state.apiKey = key;
-    return new KeygateClient({ endpoint, apiKey: key });
+    return new KeygateClient({ endpoint, apiKey: key, ...(io.fetch && { fetch: io.fetch }) });
+  };
+
+  const today = (): Date => new Date(io.now?.() ?? Date.now());
+
+  /** Runs a usage query with the stderr progress line; a 202 turns the line into "query <id> running…". */
+  const query = async <T>(work: (poll: PollOptions) => Promise<T>): Promise<T> => {
+    const progress = startProgress({ write: io.stderr, enabled: io.stderrIsTTY === true, ...(io.now && { now: io.now }) });
+    try {
+      return await work({
+        ...(io.sleep && { sleep: io.sleep }),
+        ...(io.now && { now: io.now }),
+        onRunning: ({ queryId }) => progress.label(`query ${cell(queryId)} running…`),
+      });
+    } finally {
+      progress.stop();
+    }
   };
 
   const showKey = (cmd: Command, view: KeyView): void => {
@@ -655,11 +685,70 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
 
   program
     .command('usage <id>')
-    .description('show live rate-limit and quota usage of a key')
-    .action(async (id: string, _flags: object, cmd: Command) => {
-      const usage = await client(cmd).keyUsage(parseKeyId(id));
+    .description('show live rate-limit and quota usage of a key; with --history, its requests per day too')
+    .option('--history <days>', 'also the requests per UTC day over the last N days, today included, e.g. 30d (1d-92d)')
+    .option('--query-id <id>', 'with --history: pick up a history query that was still running')
+    .action(async (id: string, flags: { history?: string; queryId?: string }, cmd: Command) => {
+      const keyId = parseKeyId(id);
+      if (flags.history === undefined) {
+        if (flags.queryId !== undefined) throw new UsageError('--query-id needs --history');
+        const usage = await client(cmd).keyUsage(keyId);
+        if (globals(cmd).json) return json(usage);
+        return out(formatUsage(usage));
+      }
+      const range = {
+        ...historyRange(parseHistory(flags.history), today()),
+        ...(flags.queryId !== undefined && { queryId: nonBlank('--query-id', flags.queryId) }),
+      };
+      const api = client(cmd);
+      const usage = await query((poll) => api.keyUsageHistory(keyId, range, poll));
+      if (!usage.history || !Array.isArray(usage.history.days)) {
+        throw new Error('the API answered without a usage history: usage analytics may be off in this deployment');
+      }
+      if (usage.history.truncated) io.stderr(`keygate: ${truncationWarning(usage.history.days.length)}\n`);
       if (globals(cmd).json) return json(usage);
-      out(formatUsage(usage));
+      out(formatHistory(usage));
+    });
+
+  program
+    .command('report')
+    .description('usage report: requests, errors, rate limits and latency by day, hour, key, owner, route, status or decision')
+    .option('--from <day>', 'first UTC day, YYYY-MM-DD (default 6 days before --to)')
+    .option('--to <day>', 'last UTC day, YYYY-MM-DD (default today)')
+    .option('--group-by <list>', `comma list of ${GROUP_NAMES.join(', ')} (default day; '' for one total row)`)
+    .option('--key <id>', 'only requests made with this key')
+    .option('--owner <ownerId>', 'only requests of this owner (other owners need admin)')
+    .option('--route <template>', 'only this route template, e.g. /v1/keys/{id}')
+    .option('--query-id <id>', 'pick up a report query that was still running')
+    .option('--csv', 'print the rows as CSV (RFC 4180)')
+    .action(async (flags: ReportFlags, cmd: Command) => {
+      const asJson = globals(cmd).json === true;
+      if (asJson && flags.csv) throw new UsageError('use either --json or --csv, not both');
+      const request = buildReportQuery(flags, today());
+      const api = client(cmd);
+      const report = await query((poll) => api.usageReport(request, poll));
+      if (report.truncated) io.stderr(`keygate: ${truncationWarning(report.rows.length)}\n`);
+      if (asJson) return json(report);
+      if (flags.csv) return out(formatReportCsv(report));
+      out(formatReport(report));
+    });
+
+  program
+    .command('anomalies')
+    .description('run usage anomaly detection once over the local stack’s records and print the events it published')
+    .option('--now', 'run detection now, for the last complete hour')
+    .option('--home <dir>', 'local state directory (default KEYGATE_HOME or ./.keygate)')
+    .action(async (flags: { now?: boolean; home?: string }, cmd: Command) => {
+      if (!flags.now) throw new UsageError('anomalies needs --now (run detection once, now)');
+      // Loaded on demand so the other commands never load DuckDB or DynamoDB Local.
+      const { runAnomaliesNow } = await import('./anomalies');
+      const result = await runAnomaliesNow({ home: resolveHome(flags.home, io.env, io.cwd) });
+      if (globals(cmd).json) json(result);
+      else out(formatAnomalyRun(result));
+      const failed = result.failed ?? [];
+      if (failed.length > 0) {
+        throw new Error(`detection failed for ${failed.map((f) => `${f.rule}${f.subject ? ` (${f.subject})` : ''}: ${f.message}`).join('; ')} — run it again`);
+      }
     });
 
   program
@@ -677,6 +766,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
 /** Maps any failure to its one stderr line and exit code. */
 export function describeFailure(err: unknown): { line: string; exitCode: number } {
   if (err instanceof UsageError) return { line: err.message, exitCode: 2 };
+  if (err instanceof QueryStillRunningError) return { line: err.message, exitCode: 1 };
   if (err instanceof ApiError) return { line: formatApiError(err), exitCode: 1 };
   if (err instanceof ConnectionError) {
     const hint = isLocalEndpoint(err.endpoint) ? ' — is `npm start` running?' : '';
@@ -693,6 +783,10 @@ export async function main(argv: readonly string[] = process.argv, io?: Partial<
     stderr: io?.stderr ?? ((t) => void process.stderr.write(t)),
     env: io?.env ?? process.env,
     cwd: io?.cwd ?? process.cwd(),
+    stderrIsTTY: io?.stderrIsTTY ?? process.stderr.isTTY === true,
+    ...(io?.fetch && { fetch: io.fetch }),
+    ...(io?.now && { now: io.now }),
+    ...(io?.sleep && { sleep: io.sleep }),
   };
   const state: RunState = {};
   const program = buildProgram(fullIo, state);
