@@ -147,7 +147,7 @@ describe('GET /v1/usage on Athena (mocked)', () => {
     });
     athena.on(GetQueryResultsCommand, { QueryExecutionId: QUERY_ID }).resolves({
       ResultSet: {
-        ResultSetMetadata: { ColumnInfo: ['day', 'requests', 'errors', 'ratelimited', 'p50latencyms', 'p95latencyms', 'p99latencyms'].map((n) => ({ Name: n, Label: n })) },
+        ResultSetMetadata: { ColumnInfo: ['day', 'requests', 'errors', 'ratelimited', 'p50latencyms', 'p95latencyms', 'p99latencyms'].map((n) => ({ Name: n, Label: n, Type: 'varchar' })) },
         Rows: [
           { Data: ['day', 'requests', 'errors', 'ratelimited', 'p50latencyms', 'p95latencyms', 'p99latencyms'].map((v) => ({ VarCharValue: v })) },
           { Data: ['2030-03-01', '7', '1', '0', '3', '9', '9'].map((v) => ({ VarCharValue: v })) },
