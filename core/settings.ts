@@ -19,6 +19,10 @@ export const INFRA_SETTINGS: Readonly<Record<string, string>> = {
   'keygate:usageAnalytics': 'stage access log to S3 (Parquet) via Firehose, queried with Athena; false keeps it in CloudWatch Logs (default true)',
   'keygate:usageRetentionDays': 'days S3 keeps usage records, 1 to 3650 (default 400)',
   'keygate:athenaBytesScannedCutoff': 'bytes an Athena query in the usage workgroup may scan before it is cancelled, at least 10000000 (default 10000000000)',
+  // Usage anomaly alerts (core/usage-anomalies.ts parses them; docs/anomalies.md). The local timer reads keygate:anomalies too.
+  'keygate:anomalyDetection': 'hourly usage anomaly detection with keygate.usage.anomaly events; needs keygate:usageAnalytics (default true)',
+  'keygate:anomalySchedule': 'EventBridge Scheduler expression (UTC) of the anomaly detection run (default "cron(15 * * * ? *)")',
+  'keygate:anomalies': 'anomaly thresholds, any of {requestSpike, errorRate, failedAuth, quotaProjection} with their fields (defaults in docs/anomalies.md)',
 };
 
 /** Every `keygate:*` key Keygate reads. */

@@ -17,6 +17,7 @@ export { KeyAuthorizer, type KeyAuthorizerProps } from './key-authorizer';
 export { ManagementApi, type ManagementApiProps } from './management-api';
 export { Notifications, type NotificationsProps } from './notifications';
 export { OperatorRoutes, type OperatorRoutesProps } from './operator-routes';
+export { UsageAnomalies, type UsageAnomaliesProps } from './usage-anomalies';
 
 // The settings those constructs take, from the same definitions `cdk synth` uses.
 export { configFromContext, DEFAULT_CONFIG, type KeygateConfig, resolveConfig } from '../core/config';
