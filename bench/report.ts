@@ -2,6 +2,7 @@
 import type { BundleResult } from './bundle';
 import type { CallCounts } from './counting';
 import { int, mib, ms, ratio, type Summary } from './stats';
+import { ATHENA_PRICE, overheadPercent, type UsageBenchResults, USAGE_TARGETS } from './usage';
 
 export type LatencyId = 'floor' | 'hit' | 'miss' | 'store' | 'limitedHit' | 'limitedMiss';
 export type CountId = 'a-first' | 'a' | 'b' | 'c-first' | 'c' | 'd' | 'rollover' | 'rejected';
@@ -65,6 +66,8 @@ export interface BenchResults {
   readonly counts: readonly CountRow[];
   readonly ddbEndpoint: string;
   readonly bundle: BundleResult;
+  /** Section 7; absent when the run skipped it. */
+  readonly usage?: UsageBenchResults;
   readonly runSeconds: number;
 }
 
@@ -137,7 +140,111 @@ export function targetRows(r: BenchResults): TargetRow[] {
       met: writes <= TARGETS.writesPerAdmitted,
       note: 'plus, per key: one extra write per new rate window, one lastUsedAt write per container per minute (section 4)',
     },
+    ...(r.usage ? usageTargetRows(r.usage) : []),
   ];
+}
+
+const pct = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)} %`;
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+const usd = (v: number) => (v < 0.01 ? `$${v.toFixed(6)}` : `$${v.toFixed(4)}`);
+
+export function usageTargetRows(u: UsageBenchResults): TargetRow[] {
+  const rows: TargetRow[] = u.overhead.map((o) => ({
+    target: `Local usage writer adds < ${USAGE_TARGETS.writerOverheadPercent} % to request time at concurrency ${u.plan.concurrency}, ${o.path.replace(/ \(.*\)$/, '')}`,
+    measured: `mean ${pct(overheadPercent(o))} (${ms(o.off.mean)} → ${ms(o.on.mean)} ms)`,
+    met: overheadPercent(o) < USAGE_TARGETS.writerOverheadPercent,
+    note: `p50 ${pct(overheadPercent(o, 'p50'))}, p99 ${pct(overheadPercent(o, 'p99'))}; section 7a`,
+  }));
+  for (const run of u.reports) {
+    const worst = Math.max(run.firstSeconds, run.repeat.max);
+    rows.push({
+      target: `Report by day and route over ${int(u.dataset.records)} records in < ${USAGE_TARGETS.reportSeconds} s locally, ${run.label}`,
+      measured: `${worst.toFixed(2)} s worst (first ${run.firstSeconds.toFixed(2)} s, median ${run.repeat.p50.toFixed(2)} s)`,
+      met: worst < USAGE_TARGETS.reportSeconds,
+      note: `files read ${run.filesScanned}; ${mb(run.bytesScanned)} scanned ≈ ${usd(run.athenaUsd)} on Athena; section 7b`,
+    });
+  }
+  return rows;
+}
+
+/** Section 7 of docs/benchmarks.md. */
+export function renderUsageSection(u: UsageBenchResults): string[] {
+  const d = u.dataset;
+  return [
+    '## 7. Usage analytics (issue 8)',
+    '',
+    `Run alone with \`npx tsx bench/usage.ts\` (prints, does not write this page). Sizes: \`${JSON.stringify(u.plan)}\`.`,
+    '',
+    '### 7a. Local usage writer overhead',
+    '',
+    `The local stack (\`startLocalStack\`, DynamoDB Local in memory, \`defaultRateLimit\` null, \`cacheTtlSeconds\` 60), ${u.plan.concurrency} clients`,
+    'in a closed loop over keep-alive HTTP in the same process, each request timed from send to last byte. The same',
+    `requests with the writer on (records buffered, written as Parquet every 2 s, partitions merged at ${u.overheadFiles.compactAtFiles} files) and off`,
+    '(the gateway builds each record and drops it), in blocks of',
+    `${u.plan.overheadBlockSeconds} s alternating on/off over ${u.plan.overheadRounds} rounds after ${u.plan.overheadWarmupSeconds} s of warm-up per path. After each block the writer`,
+    'is flushed outside the timing, so no "on" block\'s Parquet write lands in an "off" block; the flushes the 2 s',
+    'timer ran inside "on" blocks are in the figures.',
+    '',
+    '| Path | Writer | Requests | Requests/s | mean ms | p50 ms | p90 ms | p99 ms | max ms |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...u.overhead.flatMap((o) => [
+      `| ${o.path} | off | ${int(o.off.samples)} | ${int(o.offPerSecond)} | ${ms(o.off.mean)} | ${ms(o.off.p50)} | ${ms(o.off.p90)} | ${ms(o.off.p99)} | ${ms(o.off.max)} |`,
+      `| | on | ${int(o.on.samples)} | ${int(o.onPerSecond)} | ${ms(o.on.mean)} | ${ms(o.on.p50)} | ${ms(o.on.p90)} | ${ms(o.on.p99)} | ${ms(o.on.max)} |`,
+      `| | **difference** | | ${pct((o.onPerSecond / o.offPerSecond - 1) * 100)} | **${pct(overheadPercent(o))}** | ${pct(overheadPercent(o, 'p50'))} | ${pct(overheadPercent(o, 'p90'))} | ${pct(overheadPercent(o, 'p99'))} | |`,
+    ]),
+    '',
+    ...u.overhead.map(
+      (o) =>
+        `- ${o.path}: ${int(o.requestsWithWriter)} requests with the writer on, ${int(o.recordsWritten)} records counted back from the Parquet files through \`DuckDbUsageEngine\`${o.recordsWritten === o.requestsWithWriter ? ' (every one, once)' : ' (**mismatch**)'}; ${o.errors} non-200 answers.`,
+    ),
+    `- Files left at the end: ${int(u.overheadFiles.files)} in ${u.overheadFiles.partitions} partition(s).`,
+    '- Both variants share one process with the client and DynamoDB Local shares the machine: the percentage is what',
+    '  transfers, and it moves by a few points from run to run on a busy 2-core machine.',
+    '',
+    `### 7b. A report over ${int(d.records)} records`,
+    '',
+    `Synthetic records generated by one DuckDB \`COPY (SELECT … FROM range(${int(d.records)})) TO … (FORMAT PARQUET, COMPRESSION snappy, PARTITION_BY (dt))\``,
+    `${d.generatedSeconds === undefined ? '(reused from an earlier run: the cache is keyed by the generator SQL and DuckDB version, owned by this user, and checked file by file against its manifest)' : `in ${d.generatedSeconds.toFixed(1)} s`},`,
+    `spread evenly over ${d.days} days (${d.from} … ${d.to}) in the bucket's layout \`usage/dt=YYYY-MM-DD/*.parquet\`: ${d.files} files,`,
+    `${mb(d.bytes)} in all, **${(d.bytes / d.records).toFixed(1)} bytes per record** (2,000 keys, 200 owners, 12 routes, 5,000 client addresses, a UUID`,
+    `request id per record). DuckDB ${u.duckdb}. The report is \`reportQuery({from, to, groupBy: ['day', 'route']}, 'usage')\` run by`,
+    '`DuckDbUsageEngine` (the engine `npm start` uses), on a fresh engine: first run, then',
+    `${u.plan.reportRepeats} timed repeats. Files read is DuckDB's own count from \`EXPLAIN ANALYZE\` of the same statement.`,
+    '',
+    '| Range | Rows | Requests counted | First run | Repeats median | Repeats max | Files read (EXPLAIN ANALYZE) | Columns read | Bytes scanned (those columns, partitions in range) | All columns in range | Athena billed | Athena cost |',
+    '|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|',
+    ...u.reports.map(
+      (r) =>
+        `| ${r.label} | ${int(r.rows)} | ${int(r.requests)} | ${r.firstSeconds.toFixed(3)} s | ${r.repeat.p50.toFixed(3)} s | ${r.repeat.max.toFixed(3)} s | ${r.filesScanned} (${r.filesRead} opened) | ${r.columns.map((c) => `\`${c}\``).join(', ')} | ${int(r.bytesScanned)} (${mb(r.bytesScanned)}) | ${mb(r.bytesAllColumnsInRange)} | ${mb(r.athenaBilledBytes)} | ${usd(r.athenaUsd)} |`,
+    ),
+    '',
+    '- **Only the partitions in range are read**: the view pins every file, and DuckDB prunes them by the `dt`',
+    '  filter of the report SQL (`dt BETWEEN ? AND ?`) before opening any; Athena prunes the same way with partition',
+    '  projection.',
+    '- **Bytes scanned** is the sum of the Parquet column-chunk sizes (`parquet_metadata`, `total_compressed_size`) of',
+    '  the columns the SQL names, in the files of the partitions in range. That is what a columnar engine reads, and',
+    '  what Athena bills for Parquet, up to footers and statistics; Athena\'s own figure (`DataScannedInBytes`) needs a',
+    '  deployed stack.',
+    `- **Athena cost**: $${ATHENA_PRICE.perTb} per TB scanned (10^12 bytes here), each query rounded up to the MB with a 10 MB minimum`,
+    '  (AWS public pricing at the time of writing, us-east-1 [U]; see docs/analytics.md#cost). The files here are one per',
+    '  day; Firehose writes one per buffer (64 MB or 300 s), so real files are smaller and more numerous, with',
+    '  somewhat weaker compression.',
+    `- A typical access-log line (the record as API Gateway writes it, JSON) is ${u.sampleLineBytes} bytes with its newline:`,
+    '',
+    '```json',
+    u.sampleLine,
+    '```',
+    '',
+  ];
+}
+
+/** Console lines for section 7. */
+export function renderUsageSummary(u: UsageBenchResults): string {
+  const lines = ['Usage analytics:'];
+  for (const t of usageTargetRows(u)) lines.push(`  ${t.met ? 'MET    ' : 'NOT MET'}  ${t.target}: ${t.measured} (${t.note})`);
+  for (const o of u.overhead) lines.push(`  ${o.path.replace(/`/g, '')}: records ${o.recordsWritten} / requests ${o.requestsWithWriter}`);
+  lines.push(`  dataset: ${u.dataset.files} files, ${mb(u.dataset.bytes)}, ${(u.dataset.bytes / u.dataset.records).toFixed(1)} bytes/record; sample access-log line ${u.sampleLineBytes} bytes`);
+  return lines.join('\n');
 }
 
 const shellQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
@@ -220,6 +327,7 @@ export function renderReport(r: BenchResults): string {
     '',
     '```sh',
     'npm run bench          # = tsx bench/run.ts; starts and stops DynamoDB Local itself (needs Java 17+)',
+    'npx tsx bench/usage.ts # section 7 alone (prints its figures, does not write this page)',
     '```',
     '',
     'What the run does, in order: starts DynamoDB Local with `startDynamoDbLocal()` (local/dynamodb-local.ts),',
@@ -359,6 +467,7 @@ export function renderReport(r: BenchResults): string {
     `Priming sent ${int(r.many.primed.reads)} reads and ${int(r.many.primed.writes)} writes (${cmd(r.many.primed)}): one GetItem and one`,
     'background `lastUsedAt` update per key.',
     '',
+    ...(r.usage ? renderUsageSection(r.usage) : []),
     '## What is not measured here',
     '',
     '- DynamoDB in AWS (`SuccessfulRequestLatency`, client-side p99 from Lambda), API Gateway overhead, Lambda INIT',
@@ -386,6 +495,7 @@ export function renderSummary(r: BenchResults): string {
   lines.push(`Bundle: ${int(b.bytes)} bytes (${kb(b.bytes)}), deflated ${kb(b.deflatedBytes)}`);
   for (const v of b.loadRuns) lines.push(`  cold import ${v.label}: median ${ms(v.importMs.p50)} ms, p90 ${ms(v.importMs.p90)} ms`);
   lines.push(`Memory: ${int((r.many.after.heapUsed - r.many.before.heapUsed) / r.many.keys)} bytes of heap per cached key; RSS ${mib(r.many.after.rss)}`);
+  if (r.usage) lines.push(renderUsageSummary(r.usage));
   lines.push(`Run time: ${r.runSeconds.toFixed(1)} s`);
   return lines.join('\n');
 }

@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: measures the authorizer's hot path against DynamoDB Local (in memory,
- * loopback) with the real handler, repository and counter store, then writes
- * docs/benchmarks.md from this run's numbers. Every loop is bounded; the whole run takes
- * one to three minutes on a 2-core machine. See bench/README.md.
+ * loopback) with the real handler, repository and counter store, and usage analytics
+ * (bench/usage.ts), then writes docs/benchmarks.md from this run's numbers. Every loop is
+ * bounded; the whole run takes three to five minutes on a 2-core machine. See bench/README.md.
  */
 import '../local/quiet-warnings';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -37,6 +37,7 @@ import {
 } from './fixtures';
 import { type BenchResults, type CountId, type CountRow, type LatencyId, type LatencyRow, renderReport, renderSummary } from './report';
 import { summarize } from './stats';
+import { runUsageBench } from './usage';
 
 /** Sizes of every phase. Changing them changes the run time; the report prints them. */
 export const PLAN = {
@@ -366,6 +367,8 @@ async function main(): Promise<void> {
     const many = await fullCache(tables, repo);
     const countRows = await counts(tables, repo);
     setupDoc.destroy();
+    // Section 7 (bench/usage.ts): the local usage writer and a report over 10 million records.
+    const usage = await runUsageBench(ddb.endpoint, log);
 
     const floor = summarize(io.samples.floor!);
     const row = (id: Exclude<LatencyId, 'hit'>, label: string, ioDesc: string): LatencyRow => ({
@@ -400,6 +403,7 @@ async function main(): Promise<void> {
       hitIo: hits.io,
       many,
       counts: countRows,
+      usage,
       ddbEndpoint: ddb.endpoint,
     };
   } finally {

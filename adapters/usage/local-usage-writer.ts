@@ -37,10 +37,13 @@
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../core/ports';
 import { USAGE_FIELDS, USAGE_PARTITION, usagePartition, type UsageRecord } from '../../core/usage-record';
+
+const DAY_MS = 86_400_000;
 import { duckdbColumns, sqlString } from './duckdb-sql';
 
 export interface LocalUsageWriterOptions {
@@ -110,7 +113,9 @@ export function usagePartitionDirs(home: string): string[] {
 }
 
 export class LocalUsageWriter {
-  private buffer: UsageRecord[] = [];
+  /** NDJSON lines by UTC day number. */
+  private buffer = new Map<number, string[]>();
+  private buffered = 0;
   private readonly timer: NodeJS.Timeout;
   /** Writes, one at a time (they hand out stamps). */
   private chain: Promise<void> = Promise.resolve();
@@ -125,19 +130,26 @@ export class LocalUsageWriter {
 
   constructor(private readonly options: LocalUsageWriterOptions) {
     this.timer = setInterval(() => {
-      if (this.buffer.length > 0) this.flush().catch(() => undefined);
+      if (this.buffered > 0) this.flush().catch(() => undefined);
     }, options.flushMs ?? 2000);
     this.timer.unref();
   }
 
-  /** Sync and cheap: the gateway calls it after it has its response. */
+  /**
+   * Sync and cheap: the gateway calls it after it has its response. The record is serialized
+   * here, one at a time, so a flush never stalls the event loop serializing thousands at once.
+   */
   write(record: UsageRecord): void {
     if (this.stopped) return;
-    if (this.buffer.length >= (this.options.maxBuffered ?? 50_000)) {
+    if (this.buffered >= (this.options.maxBuffered ?? 50_000)) {
       this.dropped++;
       return;
     }
-    this.buffer.push(record);
+    const day = Math.floor(Number(record.time) / DAY_MS);
+    let lines = this.buffer.get(day);
+    if (!lines) this.buffer.set(day, (lines = []));
+    lines.push(JSON.stringify(record));
+    this.buffered++;
   }
 
   /**
@@ -147,8 +159,10 @@ export class LocalUsageWriter {
    */
   flush(): Promise<void> {
     const records = this.buffer;
-    this.buffer = [];
-    const written = this.chain.then(() => (records.length > 0 ? this.writeFiles(records) : []));
+    const count = this.buffered;
+    this.buffer = new Map();
+    this.buffered = 0;
+    const written = this.chain.then(() => (count > 0 ? this.writeFiles(records) : []));
     this.chain = written.then(
       () => undefined,
       () => undefined,
@@ -199,7 +213,9 @@ export class LocalUsageWriter {
   }
 
   private async connect() {
-    this.db ??= DuckDBInstance.create(':memory:');
+    // One thread: the conversion shares the machine with the gateway it records, and must not take
+    // a second core from it on a laptop (the bench measures what the writer adds, bench/usage.ts).
+    this.db ??= DuckDBInstance.create(':memory:', { threads: '1' });
     return (await this.db).connect();
   }
 
@@ -213,25 +229,19 @@ export class LocalUsageWriter {
   }
 
   /** Writes one file per partition; returns the partition directories written. */
-  private async writeFiles(records: readonly UsageRecord[]): Promise<string[]> {
-    const byDay = new Map<string, UsageRecord[]>();
-    for (const r of records) {
-      const day = usagePartition(Number(r.time));
-      let list = byDay.get(day);
-      if (!list) byDay.set(day, (list = []));
-      list.push(r);
-    }
+  private async writeFiles(records: ReadonlyMap<number, readonly string[]>): Promise<string[]> {
     const connection = await this.connect();
     const written: string[] = [];
     try {
-      for (const [day, list] of byDay) {
+      for (const [dayNumber, lines] of records) {
+        const day = usagePartition(dayNumber * DAY_MS);
         const dir = join(usageDir(this.options.home), `${USAGE_PARTITION.name}=${day}`);
         mkdirSync(dir, { recursive: true, mode: 0o700 });
         const name = `${this.nextStamp(dir)}-${randomBytes(4).toString('hex')}`;
         const ndjson = join(dir, `.${name}.ndjson`);
         const partial = join(dir, `.${name}.parquet.tmp`);
         try {
-          writeFileSync(ndjson, list.map((r) => JSON.stringify(r)).join('\n') + '\n', { mode: 0o600 });
+          await writeFile(ndjson, lines.join('\n') + '\n', { mode: 0o600 });
           await connection.run(
             `COPY (SELECT ${columnList()} FROM read_json(${sqlString(ndjson)}, format = 'newline_delimited', columns = ${duckdbColumns()})) ` +
               `TO ${sqlString(partial)} (FORMAT PARQUET)`,
@@ -240,7 +250,7 @@ export class LocalUsageWriter {
           renameSync(partial, join(dir, `${name}.parquet`));
           written.push(dir);
         } catch (err) {
-          this.options.logger?.log('error', 'usage records could not be written', { error: err, records: list.length, partition: day });
+          this.options.logger?.log('error', 'usage records could not be written', { error: err, records: lines.length, partition: day });
           rmSync(partial, { force: true });
           throw err;
         } finally {
