@@ -8,6 +8,7 @@
  * Exit codes: 0 success, 1 the API or the network failed, 2 the command line is wrong.
  * Every failure is one line on stderr starting with `keygate: `.
  */
+import { UsageError } from './errors';
 import { readFileSync, realpathSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -45,10 +46,7 @@ import { startProgress } from './report-progress';
 export const DEFAULT_PORT = 3000;
 const DAY_MS = 86_400_000;
 
-/** The command line is wrong (exit 2). Messages name the flag and never echo a secret. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError };
 
 // ---------------------------------------------------------------------------
 // Flag value parsers

@@ -6,7 +6,7 @@ import { MAX_REPORT_DAYS } from '../core/usage-reports';
 import type { HistoryRange, KeyUsageWithHistory, UsageDay } from './client';
 import { formatUsage } from './format';
 import { dayRange, formatReport, utcDay } from './report';
-import { UsageError } from './main';
+import { UsageError } from './errors';
 
 const DAY_MS = 86_400_000;
 

@@ -8,7 +8,7 @@
 import { GROUPS, MAX_REPORT_DAYS, type UsageGroup } from '../core/usage-reports';
 import type { UsageReportBody, UsageReportQuery } from './client';
 import { type Align, cell, renderBarChart, renderCsv, renderTable } from './format';
-import { UsageError } from './main';
+import { UsageError } from './errors';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
