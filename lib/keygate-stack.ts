@@ -10,6 +10,8 @@ import { KeyAuthorizer } from './key-authorizer';
 import { KeyStore } from './key-store';
 import { ManagementApi } from './management-api';
 import { UsageReportsFunction } from './usage-reports-function';
+import { UsageAnomalies } from './usage-anomalies';
+import { anomalySettings } from '../core/usage-anomalies';
 import { Notifications } from './notifications';
 import { admittedUsageKeyValue, eventBusName, restApiName, usageDatabaseName, usageDeliveryStreamName, usageWorkGroupName } from './physical-names';
 import {
@@ -89,6 +91,8 @@ export class KeygateStack extends Stack {
   public readonly usageAnalytics?: UsageAnalytics;
   /** The usage Lambda serving GET /v1/usage; present with usage analytics. */
   public readonly usageReports?: UsageReportsFunction;
+  /** Hourly usage anomaly alerts, when usage analytics is on and keygate:anomalyDetection is not false. */
+  public readonly usageAnomalies?: UsageAnomalies;
 
   constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
     super(scope, id, props);
@@ -134,6 +138,18 @@ export class KeygateStack extends Stack {
           MIN_ATHENA_BYTES_SCANNED_CUTOFF,
           Number.MAX_SAFE_INTEGER,
         ),
+      });
+    }
+
+    // Read (and validated) even with analytics off, so a typo still fails synth.
+    const anomalies = anomalySettings((key) => this.node.tryGetContext(key));
+    if (this.usageAnalytics && anomalies.enabled) {
+      this.usageAnomalies = new UsageAnomalies(this, 'UsageAnomalies', {
+        usageAnalytics: this.usageAnalytics,
+        notifications: this.notifications,
+        keyStore: this.keyStore,
+        thresholds: anomalies.thresholds,
+        schedule: anomalies.schedule,
       });
     }
 

@@ -29,6 +29,7 @@ import { createAuthorizer } from '../lambdas/authorizer/authorizer';
 import { createKeysHandler } from '../lambdas/keys/app';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { ConcurrencyLimit, limited } from './concurrency';
+import { type LocalAnomalyDetection, startLocalAnomalyDetection } from './anomalies';
 import { LocalGateway } from './gateway';
 import { type LocalServerOptions, startLocalServer } from './server';
 
@@ -69,6 +70,8 @@ export interface LocalStackOptions {
    * @default { flushMs: 2000 }
    */
   readonly usage?: { readonly flushMs?: number };
+  /** Seconds between local anomaly runs (0 = no timer). @default KEYGATE_ANOMALY_SCAN_SECONDS or 3600 */
+  readonly anomalyScanSeconds?: number;
 }
 
 export interface LocalStack {
@@ -85,6 +88,8 @@ export interface LocalStack {
   readonly gateway: LocalGateway;
   /** The usage-record writer; `flush()` puts everything recorded so far on disk. */
   readonly usage: LocalUsageWriter;
+  /** Usage anomaly detection over <home>/usage (timer; runNow() for one run). */
+  readonly anomalies: LocalAnomalyDetection;
   /** The DynamoDB Local process this stack started (absent when it was given an endpoint). */
   readonly dynamoProcess?: Pick<DynamoDbLocal, 'pid' | 'exited'>;
   stop(): Promise<void>;
@@ -173,6 +178,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const runtimes: Runtime[] = [];
   let usage: LocalUsageWriter | undefined;
   let usageEngine: DuckDbUsageEngine | undefined;
+  let anomalies: LocalAnomalyDetection | undefined;
   try {
     // Two "functions", as deployed: the authorizer (short key-read timeouts) and the keys Lambda.
     // EventBridge stand-in: events go to <home>/events.ndjson and the log.
@@ -191,6 +197,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     runtimes.push(authzRuntime);
     const { repo, counters, service } = keysRuntime;
+    anomalies = startLocalAnomalyDetection({
+      home,
+      dynamoEndpoint,
+      tableName,
+      counterTableName: counterTableFor(tableName),
+      keys: repo,
+      counters,
+      events,
+      logger,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.anomalyScanSeconds !== undefined ? { intervalSeconds: options.anomalyScanSeconds } : {}),
+    });
+    const anomalyDetection = anomalies;
     const clock = options.clock ?? systemClock;
     // The authorizer reads the operator routes through the same encoding the deployed one gets in
     // its environment, and the same size check runs here as at synth (names as long as a deploy's may be).
@@ -248,12 +267,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       service,
       gateway,
       usage: usageWriter,
+      anomalies: anomalyDetection,
       ...(ddb ? { dynamoProcess: { pid: ddb.pid, exited: ddb.exited } } : {}),
       async stop() {
         await server.close();
         // After the server: the last requests' records are in the buffer by now.
         await usageWriter.stop().catch((err: unknown) => logger.log('error', 'usage records lost on stop', { error: err }));
         usageEngine?.close();
+        await anomalyDetection.stop().catch((err: unknown) => logger.log('error', 'anomaly detection stop failed', { error: err }));
         for (const r of runtimes) r.destroy();
         if (!options.inMemory) rmSync(statePath(home), { force: true });
         await ddb?.stop();
@@ -262,6 +283,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   } catch (err) {
     await usage?.stop().catch(() => undefined);
     usageEngine?.close();
+    await anomalies?.stop().catch(() => undefined);
     for (const r of runtimes) r.destroy();
     await ddb?.stop();
     throw err;

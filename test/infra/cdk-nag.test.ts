@@ -51,7 +51,7 @@ function usageAcks(b: BuiltKeygate): string[] {
   return [
     'AwsSolutions-S1 @ Keygate/UsageAnalytics/Bucket',
     ...usageIam5Findings(b).map((id) => `${id} @ Keygate/UsageAnalytics/DeliveryStreamRole`),
-    ...reportIam5Findings(b).flatMap((id) => [`${id} @ Keygate/UsageReports/Role`, `${id} @ Keygate/ManagementApi/KeysFunctionRole`]),
+    ...reportIam5Findings(b).flatMap((id) => [`${id} @ Keygate/UsageReports/Role`, `${id} @ Keygate/ManagementApi/KeysFunctionRole`, `${id} @ Keygate/UsageAnomalies/FunctionRole`]),
   ];
 }
 
