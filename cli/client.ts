@@ -465,7 +465,10 @@ export function nextPollUrl(first: URL, current: URL, location: string | null, q
   return next;
 }
 
-export type UsageGroupName = 'day' | 'hour' | 'key' | 'owner' | 'route' | 'status' | 'decision';
+/** The report groups and row and body shapes, as the API defines them (core/usage-reports.ts, core/usage-report-service.ts). */
+import type { ReportBody as UsageReportBody } from '../core/usage-report-service';
+export type { UsageGroup as UsageGroupName, UsageReportRow } from '../core/usage-reports';
+export type { UsageReportBody };
 
 /** Query of `GET /v1/usage`; `groupBy: ''` asks for one total row. */
 export interface UsageReportQuery {
@@ -476,20 +479,6 @@ export interface UsageReportQuery {
   ownerId?: string;
   route?: string;
   queryId?: string;
-}
-
-export type UsageReportRow = Readonly<Record<string, string | number | null>>;
-
-/** `GET /v1/usage` 200 body. */
-export interface UsageReportBody {
-  readonly from: string;
-  readonly to: string;
-  readonly groupBy: readonly UsageGroupName[];
-  readonly ownerId: string | null;
-  readonly keyId: string | null;
-  readonly route: string | null;
-  readonly rows: readonly UsageReportRow[];
-  readonly truncated: boolean;
 }
 
 export interface HistoryRange {
