@@ -230,7 +230,10 @@ describe('a failed first create leaves nothing behind', () => {
   it('lets a second stage leave the account-level API Gateway logging role to the first', () => {
     const staging = buildKeygate({ bundle: false, context: { 'keygate:stackName': 'KeygateStaging', 'keygate:cloudWatchRole': false } });
     staging.template.resourceCountIs('AWS::ApiGateway::Account', 0);
-    staging.template.resourceCountIs('AWS::IAM::Role', 3); // the two function roles and the usage delivery stream's
+    // The four function roles (authorizer, keys, usage reports, anomaly detection), the usage
+    // delivery stream's and the anomaly schedule's: no CloudWatch role among them.
+    staging.template.resourceCountIs('AWS::IAM::Role', 6);
+    expect(Object.keys(staging.template.findResources('AWS::IAM::Role')).filter((id) => id.includes('CloudWatchRole'))).toEqual([]);
     k.template.resourceCountIs('AWS::ApiGateway::Account', 1);
   });
 });
