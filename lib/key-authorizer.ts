@@ -1,64 +1,17 @@
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { keygateFunction, LAMBDA_BASE_ENVIRONMENT } from './keygate-function';
 import { DEFAULT_CONFIG, type KeygateConfig } from '../core/config';
 import { authorizationTable, type OperatorRoute, ROUTES_ENV } from '../core/operator-routes';
 import type { AuthorizationRule } from '../core/routes';
 import { authorizerEnvironment, checkAuthorizerEnvironment } from '../core/settings';
 
-/**
- * Lambda settings every Keygate function shares.
- *
- * Node.js 24 is the newest runtime this aws-cdk-lib knows; cdk-nag AwsSolutions-L1
- * accepts only the newest one in the family. ARM64 is cheaper per GB-second.
- */
-export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
-export const LAMBDA_ARCHITECTURE = lambda.Architecture.ARM_64;
-
-/**
- * esbuild settings every Keygate function shares (local esbuild; Docker is never needed).
- *
- * - ESM output (`index.mjs`) with a `createRequire` banner, so CommonJS dependencies that
- *   call `require()` for Node built-ins still work inside an ES module.
- * - `mainFields: ['module', 'main']` makes esbuild pick the ESM builds of the AWS SDK.
- * - The AWS SDK is bundled (`bundleAwsSDK`), not taken from the runtime: the versions in
- *   package-lock.json are the versions that run, and a runtime SDK update cannot change
- *   behaviour under us.
- * - Source maps without `sourcesContent` (the TypeScript itself stays out of the asset);
- *   {@link LAMBDA_BASE_ENVIRONMENT} turns them on at run time.
- */
-export const LAMBDA_BUNDLING: nodejs.BundlingOptions = {
-  format: nodejs.OutputFormat.ESM,
-  mainFields: ['module', 'main'],
-  banner: "import { createRequire as __keygateCreateRequire } from 'node:module'; const require = __keygateCreateRequire(import.meta.url);",
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  bundleAwsSDK: true,
-};
-
-/**
- * Environment every Keygate function gets. This aws-cdk-lib does not add
- * `--enable-source-maps` by itself when `sourceMap` is on. The price is paid at cold
- * start, when Node loads the map with the module: importing the authorizer bundle took
- * about 7 ms longer with the flag than without (`npm run bench`, Node 20, local, not Lambda;
- * see docs/benchmarks.md). Drop this
- * entry if cold-start latency ever matters more than readable stack traces.
- */
-export const LAMBDA_BASE_ENVIRONMENT: Readonly<Record<string, string>> = {
-  NODE_OPTIONS: '--enable-source-maps',
-};
-
-/** Repository-relative handler entry, resolved from this file so it works from any cwd. */
-export function handlerEntry(relativeToRepoRoot: string): string {
-  return fileURLToPath(new URL(`../${relativeToRepoRoot}`, import.meta.url));
-}
+export { handlerEntry, LAMBDA_ARCHITECTURE, LAMBDA_BASE_ENVIRONMENT, LAMBDA_BUNDLING, LAMBDA_RUNTIME } from './keygate-function';
 
 export interface KeyAuthorizerProps {
   /** The key table; its name is handed to the function as `KEYGATE_TABLE_NAME`. */
@@ -174,33 +127,20 @@ export class KeyAuthorizer extends Construct implements iam.IGrantable {
     };
     const environment = this.checkedEnvironment();
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-    });
-
-    // Own role instead of the default one: the default attaches the AWS managed
-    // AWSLambdaBasicExecutionRole (logs:* on every log group, cdk-nag IAM4). With an
-    // explicit log group the function needs only CreateLogStream/PutLogEvents on it.
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Keygate authorizer: writes its own log group; key-table access is granted by KeyStore.grantVerify',
-    });
-    this.logGroup.grantWrite(role);
-
-    this.handler = new nodejs.NodejsFunction(this, 'Function', {
-      entry: props.entry ?? handlerEntry('lambdas/authorizer/handler.ts'),
-      handler: 'handler',
+    const parts = keygateFunction(this, {
+      ids: { function: 'Function', role: 'Role', logGroup: 'LogGroup' },
+      entry: 'lambdas/authorizer/handler.ts',
+      ...(props.entry ? { entryPath: props.entry } : {}),
       description: 'Keygate: verifies the API key on each request (API Gateway REQUEST authorizer)',
-      runtime: LAMBDA_RUNTIME,
-      architecture: LAMBDA_ARCHITECTURE,
+      roleDescription: 'Keygate authorizer: writes its own log group; key-table access is granted by KeyStore.grantVerify',
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(3),
-      role,
-      logGroup: this.logGroup,
-      bundling: LAMBDA_BUNDLING,
       environment,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.logRemovalPolicy ? { logRemovalPolicy: props.logRemovalPolicy } : {}),
     });
+    this.logGroup = parts.logGroup;
+    this.handler = parts.function;
     this.grantPrincipal = this.handler.grantPrincipal;
 
     this.authorizer = new apigateway.RequestAuthorizer(this, 'Authorizer', {

@@ -14,7 +14,7 @@ import type { OperatorRoute } from '../core/operator-routes';
 import { accessLogFormat } from '../core/usage-record';
 import { ROUTES, type RouteDefinition } from '../core/routes';
 import { addAdmittedUsagePlan, addGatewayResponses } from './api-wiring';
-import { handlerEntry, LAMBDA_ARCHITECTURE, LAMBDA_BASE_ENVIRONMENT, LAMBDA_BUNDLING, LAMBDA_RUNTIME } from './key-authorizer';
+import { keygateFunction } from './keygate-function';
 import { COG4_REASON, OperatorRoutes, protectedMethodOptions } from './operator-routes';
 
 
@@ -232,29 +232,17 @@ export class ManagementApi extends Construct implements iam.IGrantable {
     const createCloudWatchRole = props.cloudWatchRole ?? true;
 
     // --- keys function -----------------------------------------------------------------
-    this.functionLogGroup = new logs.LogGroup(this, 'KeysFunctionLogGroup', { retention, removalPolicy });
-
-    // Own role instead of the default (AWS managed AWSLambdaBasicExecutionRole, cdk-nag
-    // IAM4): with an explicit log group, CreateLogStream/PutLogEvents on it is enough.
-    const role = new iam.Role(this, 'KeysFunctionRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Keygate keys API: writes its own log group; key-store access is granted by KeyStore.grantManage',
-    });
-    this.functionLogGroup.grantWrite(role);
-
-    this.keysFunction = new nodejs.NodejsFunction(this, 'KeysFunction', {
-      entry: props.entry ?? handlerEntry('lambdas/keys/handler.ts'),
-      handler: 'handler',
+    const keys = keygateFunction(this, {
+      ids: { function: 'KeysFunction', role: 'KeysFunctionRole', logGroup: 'KeysFunctionLogGroup' },
+      entry: 'lambdas/keys/handler.ts',
+      ...(props.entry ? { entryPath: props.entry } : {}),
       description: 'Keygate: key management API (create, list, get, update, revoke, rotate)',
-      runtime: LAMBDA_RUNTIME,
-      architecture: LAMBDA_ARCHITECTURE,
+      roleDescription: 'Keygate keys API: writes its own log group; key-store access is granted by KeyStore.grantManage',
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.seconds(10),
-      role,
-      logGroup: this.functionLogGroup,
-      bundling: LAMBDA_BUNDLING,
+      logRetention: retention,
+      logRemovalPolicy: removalPolicy,
       environment: {
-        ...LAMBDA_BASE_ENVIRONMENT,
         ...configToEnv(config),
         [INFRA_ENV.tableName]: props.table.tableName,
         [INFRA_ENV.counterTableName]: props.counterTable.tableName,
@@ -263,6 +251,8 @@ export class ManagementApi extends Construct implements iam.IGrantable {
         POWERTOOLS_SERVICE_NAME: 'keygate-keys',
       },
     });
+    this.functionLogGroup = keys.logGroup;
+    this.keysFunction = keys.function;
     this.grantPrincipal = this.keysFunction.grantPrincipal;
 
     // --- REST API ------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { ANOMALY_LEDGER_PREFIX, COUNTER_TABLE } from '../adapters/dynamodb/table-schema';
@@ -16,7 +16,7 @@ import {
   parseAnomalySchedule,
   parseAnomalyThresholds,
 } from '../core/usage-anomalies';
-import { handlerEntry, LAMBDA_ARCHITECTURE, LAMBDA_BASE_ENVIRONMENT, LAMBDA_BUNDLING, LAMBDA_RUNTIME } from './key-authorizer';
+import { keygateFunction } from './keygate-function';
 import { COUNTER_ITEMS, type IKeyStore, KEY_ITEMS } from './key-store';
 import type { Notifications } from './notifications';
 import type { UsageAnalytics } from './usage-analytics';
@@ -103,54 +103,35 @@ export class UsageAnomalies extends Construct implements iam.IGrantable {
     const timeout = props.timeout ?? Duration.minutes(5);
     const analytics = props.usageAnalytics;
 
-    this.logGroup = new logs.LogGroup(this, 'FunctionLogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-    });
-    const role = new iam.Role(this, 'FunctionRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Keygate usage anomalies: queries usage with Athena, reads key quotas and counters, claims ANOM# ledger items, publishes to the Keygate bus',
-    });
-    this.logGroup.grantWrite(role);
-
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: props.entry ?? handlerEntry('lambdas/usage/anomalies-handler.ts'),
-      handler: 'handler',
+    const parts = keygateFunction(this, {
+      ids: { function: 'Function', role: 'FunctionRole', logGroup: 'FunctionLogGroup' },
+      entry: 'lambdas/usage/anomalies-handler.ts',
+      ...(props.entry ? { entryPath: props.entry } : {}),
       description: 'Keygate: hourly usage anomaly detection (keygate.usage.anomaly events)',
-      runtime: LAMBDA_RUNTIME,
-      architecture: LAMBDA_ARCHITECTURE,
+      roleDescription: 'Keygate usage anomalies: queries usage with Athena, reads key quotas and counters, claims ANOM# ledger items, publishes to the Keygate bus',
       memorySize: props.memorySize ?? 512,
       timeout,
-      role,
-      logGroup: this.logGroup,
-      bundling: LAMBDA_BUNDLING,
       // A failed run (a rule or a publish failed) is retried with the same input, so the same hour.
       retryAttempts: 2,
       environment: {
-        ...LAMBDA_BASE_ENVIRONMENT,
         [INFRA_ENV.tableName]: props.keyStore.table.tableName,
         [INFRA_ENV.counterTableName]: props.keyStore.counterTable.tableName,
         [INFRA_ENV.eventBusName]: props.notifications.bus.eventBusName,
-        [INFRA_ENV.athenaWorkGroup]: analytics.workGroup.ref,
-        [INFRA_ENV.usageDatabase]: analytics.database.databaseName,
-        [INFRA_ENV.usageTable]: analytics.table.tableName,
         [ANOMALY_THRESHOLDS_ENV]: JSON.stringify(thresholds),
         [ANOMALY_DELAY_ENV]: String(delayMinutes),
         POWERTOOLS_SERVICE_NAME: 'keygate-anomalies',
       },
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.logRemovalPolicy ? { logRemovalPolicy: props.logRemovalPolicy } : {}),
     });
+    this.logGroup = parts.logGroup;
+    this.function = parts.function;
     this.grantPrincipal = this.function.grantPrincipal;
 
-    analytics.grantQuery(this);
+    // The Athena workgroup, database and table in the environment, grantQuery, and its reviewed IAM5 findings.
+    analytics.bindReports(this.function);
     props.notifications.grantPublish(this);
     this.grantKeyStore(props.keyStore);
-    const bucket = `<${stack.getLogicalId(analytics.bucket.node.defaultChild as CfnElement)}.Arn>`;
-    for (const [prefix, why] of [
-      ['usage', 'Athena reads every Parquet object of the usage/ prefix (Firehose names them), nothing outside it.'],
-      ['athena-results', 'Athena writes and reads query results under athena-results/ with names it generates; the workgroup enforces that location.'],
-    ] as const) {
-      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${bucket}/${prefix}/*]`, reason: `UsageAnalytics.grantQuery: ${why}` });
-    }
 
     // --- schedule ------------------------------------------------------------------------------
     // CfnSchedule with a role of its own: the L2 LambdaInvoke target grants InvokeFunction on the

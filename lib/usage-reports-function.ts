@@ -1,9 +1,9 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { handlerEntry, LAMBDA_ARCHITECTURE, LAMBDA_BASE_ENVIRONMENT, LAMBDA_BUNDLING, LAMBDA_RUNTIME } from './key-authorizer';
+import { keygateFunction } from './keygate-function';
 import type { UsageAnalytics } from './usage-analytics';
 
 export interface UsageReportsFunctionProps {
@@ -32,28 +32,19 @@ export class UsageReportsFunction extends Construct implements iam.IGrantable {
 
   constructor(scope: Construct, id: string, props: UsageReportsFunctionProps) {
     super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-    });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Keygate usage reports: writes its own log group and runs the usage reports in the Athena workgroup',
-    });
-    this.logGroup.grantWrite(role);
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: handlerEntry('lambdas/usage/handler.ts'),
-      handler: 'handler',
+    const parts = keygateFunction(this, {
+      ids: { function: 'Function', role: 'Role', logGroup: 'LogGroup' },
+      entry: 'lambdas/usage/handler.ts',
       description: 'Keygate: usage reports (GET /v1/usage) over Athena',
-      runtime: LAMBDA_RUNTIME,
-      architecture: LAMBDA_ARCHITECTURE,
+      roleDescription: 'Keygate usage reports: writes its own log group and runs the usage reports in the Athena workgroup',
       memorySize: props.memorySize ?? 512,
       timeout: Duration.seconds(28),
-      role,
-      logGroup: this.logGroup,
-      bundling: LAMBDA_BUNDLING,
-      environment: { ...LAMBDA_BASE_ENVIRONMENT, POWERTOOLS_SERVICE_NAME: 'keygate-usage' },
+      environment: { POWERTOOLS_SERVICE_NAME: 'keygate-usage' },
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.logRemovalPolicy ? { logRemovalPolicy: props.logRemovalPolicy } : {}),
     });
+    this.logGroup = parts.logGroup;
+    this.function = parts.function;
     this.grantPrincipal = this.function.grantPrincipal;
     props.analytics.bindReports(this.function);
   }
