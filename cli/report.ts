@@ -5,7 +5,7 @@
  * Group names, their row columns and the longest range come from core/usage-reports.ts, the
  * definition the API itself validates against, so the CLI cannot offer a group the API lacks.
  */
-import { GROUPS, MAX_REPORT_DAYS, type UsageGroup } from '../core/usage-reports';
+import { GROUP_NAMES, GROUPS, MAX_REPORT_DAYS, type UsageGroup } from '../core/usage-reports';
 import type { UsageReportBody, UsageReportQuery } from './client';
 import { type Align, cell, renderBarChart, renderCsv, renderTable } from './format';
 import { UsageError } from './errors';
@@ -13,7 +13,7 @@ import { UsageError } from './errors';
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-export const GROUP_NAMES = Object.keys(GROUPS) as UsageGroup[];
+export { GROUP_NAMES };
 
 /** Most points a chart draws (a week of hours); a longer series is left to the table. */
 export const MAX_CHART_POINTS = 168;

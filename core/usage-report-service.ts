@@ -16,8 +16,6 @@ import type { Caller } from './key-service';
 import { ProblemError, validationFailed } from './problem';
 import { ADMIN_SCOPE } from './scopes';
 import {
-  GROUPS,
-  MAX_REPORT_DAYS,
   reportQuery,
   reportRows,
   type UsageGroup,
@@ -188,7 +186,3 @@ export class UsageReports {
     return this.report(caller, { from: range.from, to: range.to, groupBy: ['day'], keyId }, queryId);
   }
 }
-
-/** What the docs and the CLI say about the groups. */
-export const GROUP_NAMES: readonly UsageGroup[] = Object.keys(GROUPS) as UsageGroup[];
-export { MAX_REPORT_DAYS };

@@ -57,7 +57,8 @@ export const GROUPS: Readonly<Record<UsageGroup, GroupDefinition>> = Object.free
   decision: { column: 'decision', expression: `NULLIF(decision, '${MISSING}')`, kind: 'string' },
 } satisfies Record<UsageGroup, GroupDefinition>);
 
-const GROUP_NAMES = Object.keys(GROUPS) as UsageGroup[];
+/** The group names, in their definition order (validation messages, CLI help). */
+export const GROUP_NAMES: readonly UsageGroup[] = Object.keys(GROUPS) as UsageGroup[];
 
 /** The measures every report row has, after its group columns. */
 const MEASURES: readonly { column: string; expression: string }[] = [
