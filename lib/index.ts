@@ -18,6 +18,9 @@ export { ManagementApi, type ManagementApiProps } from './management-api';
 export { Notifications, type NotificationsProps } from './notifications';
 export { OperatorRoutes, type OperatorRoutesProps } from './operator-routes';
 export { UsageAnomalies, type UsageAnomaliesProps } from './usage-anomalies';
+export { UsageAnalytics, type UsageAnalyticsProps } from './usage-analytics';
+export { UsageReportsFunction, type UsageReportsFunctionProps } from './usage-reports-function';
+export { keygateFunction, type KeygateFunctionProps } from './keygate-function';
 
 // The settings those constructs take, from the same definitions `cdk synth` uses.
 export { configFromContext, DEFAULT_CONFIG, type KeygateConfig, resolveConfig } from '../core/config';
