@@ -23,6 +23,8 @@ export interface KeygateConfig {
   readonly defaultRateLimit: RateLimit | null;
   /** Share of a quota at which one `keygate.quota.warning` event is published per window. */
   readonly quotaWarningThreshold: number;
+  /** Days an audit entry is kept before DynamoDB TTL deletes it (`keygate:auditRetentionDays`). */
+  readonly auditRetentionDays: number;
 }
 
 export const DEFAULT_CONFIG: KeygateConfig = {
@@ -34,6 +36,7 @@ export const DEFAULT_CONFIG: KeygateConfig = {
   allowQueryKey: false,
   defaultRateLimit: { limit: 1000, windowSeconds: 60 },
   quotaWarningThreshold: 0.8,
+  auditRetentionDays: 400,
 };
 
 function safeJson(text: string): unknown {
@@ -111,6 +114,7 @@ export function resolveConfig(partial: Partial<Record<keyof KeygateConfig, unkno
     negativeCacheTtlSeconds,
     cacheMaxEntries: int('cacheMaxEntries', 1, 1_000_000),
     allowQueryKey,
+    auditRetentionDays: int('auditRetentionDays', 1, 3650),
   };
 }
 
@@ -142,6 +146,7 @@ const ENV_NAMES: Record<keyof KeygateConfig, string> = {
   allowQueryKey: 'KEYGATE_ALLOW_QUERY_KEY',
   defaultRateLimit: 'KEYGATE_DEFAULT_RATE_LIMIT',
   quotaWarningThreshold: 'KEYGATE_QUOTA_WARNING_THRESHOLD',
+  auditRetentionDays: 'KEYGATE_AUDIT_RETENTION_DAYS',
 };
 
 export function configToEnv(config: KeygateConfig): Record<string, string> {
@@ -154,6 +159,7 @@ export function configToEnv(config: KeygateConfig): Record<string, string> {
     [ENV_NAMES.allowQueryKey]: String(config.allowQueryKey),
     [ENV_NAMES.defaultRateLimit]: config.defaultRateLimit ? JSON.stringify(config.defaultRateLimit) : 'none',
     [ENV_NAMES.quotaWarningThreshold]: String(config.quotaWarningThreshold),
+    [ENV_NAMES.auditRetentionDays]: String(config.auditRetentionDays),
   };
 }
 

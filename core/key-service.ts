@@ -5,14 +5,15 @@
  *   so existence does not leak) and cannot grant, or rotate/update a key holding,
  *   a scope it does not hold itself.
  */
+import { type AuditAction, type AuditContext, type AuditEntry, auditEventType, chainedEntry, deniedEntry, type RequestInfo } from './audit';
 import { allScopes, type KeygateConfig } from './config';
 import { EnvelopeCipher } from './envelope';
 import { newKeyId } from './ids';
 import { generateKey, type KeyEnvironment } from './key-format';
 import { notFound, ProblemError } from './problem';
 import { effectivePlan, type LimitStatus } from './limits';
-import type { Clock, CounterStore, KeyRepository } from './ports';
-import { type KeyRecord, type KeyView, type SealedFields, type SealedKeyRecord, toView } from './records';
+import type { AuditStore, Clock, CounterStore, EventSink, KeyRepository, Logger } from './ports';
+import { effectiveStatus, type KeyRecord, type KeyView, type SealedFields, type SealedKeyRecord, toView } from './records';
 import { ADMIN_SCOPE } from './scopes';
 import type { CreateKeyInput, ListKeysQuery, RotateKeyInput, UpdateKeyInput } from './validation';
 
@@ -20,6 +21,8 @@ export interface Caller {
   readonly keyId: string;
   readonly ownerId: string;
   readonly scopes: readonly string[];
+  /** Where the call came from, for the audit log. */
+  readonly request?: RequestInfo;
 }
 
 export interface CreatedKey {
@@ -35,11 +38,19 @@ export interface RotatedKey extends CreatedKey {
 export interface KeyServiceDeps {
   readonly repo: KeyRepository;
   readonly cipher: EnvelopeCipher;
-  readonly config: Pick<KeygateConfig, 'keyPrefix' | 'scopes'> & Partial<Pick<KeygateConfig, 'defaultRateLimit'>>;
+  readonly config: Pick<KeygateConfig, 'keyPrefix' | 'scopes'> & Partial<Pick<KeygateConfig, 'defaultRateLimit' | 'auditRetentionDays'>>;
   readonly clock: Clock;
   /** Needed for usage reports only. */
   readonly counters?: CounterStore;
+  /** Where denied attempts are recorded (changes write their entries through the repository); absent = not recorded. */
+  readonly audit?: AuditStore;
+  /** Every audit entry is published as `keygate.audit.<action>` after it is written; absent = nowhere. */
+  readonly events?: EventSink;
+  readonly logger?: Logger;
 }
+
+/** Retention of audit entries when the config does not say (config.ts holds the deployment default). */
+const FALLBACK_RETENTION_DAYS = 400;
 
 type UsageWindow = { limit: number; used: number; remaining: number; resetAt: string };
 export interface KeyUsage {
@@ -58,6 +69,38 @@ export class KeyService {
 
   constructor(private readonly deps: KeyServiceDeps) {
     this.knownScopes = new Set(allScopes({ ...deps.config } as KeygateConfig).map((s) => s.name));
+  }
+
+  private get policy() {
+    return { retentionDays: this.deps.config.auditRetentionDays ?? FALLBACK_RETENTION_DAYS };
+  }
+
+  /** Publishes written entries; a failure is logged, never the caller's problem (the entry is stored). */
+  private async publish(entries: readonly AuditEntry[]): Promise<void> {
+    const sink = this.deps.events;
+    if (!sink) return;
+    await Promise.all(
+      entries.map((e) =>
+        sink.publish({ type: auditEventType(e), ...e }).catch((error: unknown) => this.deps.logger?.log('warn', 'audit event publish failed', { entryId: e.id, error })),
+      ),
+    );
+  }
+
+  /**
+   * Records a refused attempt, then throws the refusal. Best effort: a failed write is logged and
+   * the caller still gets the refusal, never a 5xx.
+   */
+  private async deny(ctx: AuditContext, action: AuditAction, target: { keyId?: string; ownerId: string }, refusal: ProblemError): Promise<never> {
+    const entry = deniedEntry({ action, reason: refusal.code, target, context: ctx, at: this.deps.clock.now() }, this.policy);
+    if (this.deps.audit) {
+      try {
+        await this.deps.audit.record(entry);
+        await this.publish([entry]);
+      } catch (error) {
+        this.deps.logger?.log('warn', 'audit entry of a denied attempt not written', { action, reason: refusal.code, error });
+      }
+    }
+    throw refusal;
   }
 
   /** Scopes being granted must exist in this deployment and, for a non-admin, be held by the caller. */
@@ -96,45 +139,65 @@ export class KeyService {
     };
   }
 
-  /** Loads a key the caller may see, or 404. */
-  private async load(caller: Caller, id: string): Promise<KeyRecord> {
+  /** Loads a key the caller may see, or 404. For a management `action`, a key of another owner is recorded as a denied attempt. */
+  private async load(caller: Caller, id: string, action?: AuditAction): Promise<KeyRecord> {
     const stored = await this.deps.repo.getById(id);
-    if (!stored || (!isAdmin(caller) && stored.ownerId !== caller.ownerId)) throw notFound();
+    if (!stored) throw notFound();
+    if (!isAdmin(caller) && stored.ownerId !== caller.ownerId) {
+      if (action) await this.deny(contextOf(caller), action, targetOf(stored), notFound());
+      throw notFound();
+    }
     return this.unseal(stored);
+  }
+
+  /** Runs access checks about a loaded key; a 403 they throw is recorded as a denied attempt. */
+  private async checked(caller: Caller, action: AuditAction, target: { keyId?: string; ownerId: string }, checks: () => void): Promise<void> {
+    try {
+      checks();
+    } catch (err) {
+      if (err instanceof ProblemError && err.status === 403) await this.deny(contextOf(caller), action, target, err);
+      throw err;
+    }
   }
 
   async create(caller: Caller, input: CreateKeyInput): Promise<CreatedKey> {
     const ownerId = input.ownerId ?? caller.ownerId;
-    if (!isAdmin(caller) && ownerId !== caller.ownerId) {
-      throw new ProblemError(403, 'owner_not_allowed', 'ownerId: only an admin key can create keys for another owner.');
-    }
-    this.checkGrantable(caller, input.scopes);
-    return this.issue({
-      ownerId,
-      name: input.name,
-      description: input.description,
-      environment: input.environment,
-      scopes: input.scopes,
-      createdBy: caller.keyId,
-      expiresAt: input.expiresAt,
-      rateLimit: input.rateLimit,
-      quota: input.quota,
-      allowedIps: input.allowedIps,
-      metadata: input.metadata,
+    await this.checked(caller, 'key.created', { ownerId }, () => {
+      if (!isAdmin(caller) && ownerId !== caller.ownerId) {
+        throw new ProblemError(403, 'owner_not_allowed', 'ownerId: only an admin key can create keys for another owner.');
+      }
+      this.checkGrantable(caller, input.scopes);
     });
+    return this.issue(
+      {
+        ownerId,
+        name: input.name,
+        description: input.description,
+        environment: input.environment,
+        scopes: input.scopes,
+        createdBy: caller.keyId,
+        expiresAt: input.expiresAt,
+        rateLimit: input.rateLimit,
+        quota: input.quota,
+        allowedIps: input.allowedIps,
+        metadata: input.metadata,
+      },
+      contextOf(caller),
+    );
   }
 
   /** Creates the first admin key (bootstrap): no caller exists yet. */
   async createBootstrapKey(opts: { ownerId: string; name: string; createdBy: string; environment?: KeyEnvironment }): Promise<CreatedKey> {
-    return this.issue({ ...opts, environment: opts.environment ?? 'live', scopes: [ADMIN_SCOPE] });
+    return this.issue({ ...opts, environment: opts.environment ?? 'live', scopes: [ADMIN_SCOPE] }, { actor: { type: 'bootstrap' }, request: {} });
   }
 
   private async issue(
     fields: Omit<KeyRecord, 'id' | 'hash' | 'start' | 'status' | 'createdAt' | 'updatedAt' | 'version'>,
+    ctx: AuditContext,
   ): Promise<CreatedKey> {
     const now = this.deps.clock.now();
     const generated = generateKey(this.deps.config.keyPrefix, fields.environment);
-    const record = this.compact({
+    const draft = this.compact({
       ...fields,
       id: newKeyId(now.getTime()),
       hash: generated.hash,
@@ -144,7 +207,10 @@ export class KeyService {
       updatedAt: now.toISOString(),
       version: 1,
     });
-    await this.deps.repo.create(await this.seal(record));
+    const { entry, head } = chainedEntry({ action: 'key.created', before: undefined, after: draft, context: ctx, at: now }, this.policy);
+    const record: KeyRecord = { ...draft, auditHead: head };
+    await this.deps.repo.create(await this.seal(record), entry);
+    await this.publish([entry]);
     return { view: toView(record, now), plaintext: generated.plaintext };
   }
 
@@ -192,9 +258,11 @@ export class KeyService {
   }
 
   async update(caller: Caller, id: string, patch: UpdateKeyInput): Promise<KeyView> {
-    const current = await this.load(caller, id);
-    this.checkHeld(caller, current.scopes, 'scopes (held by the key)');
-    if (patch.scopes) this.checkGrantable(caller, patch.scopes);
+    const current = await this.load(caller, id, 'key.updated');
+    await this.checked(caller, 'key.updated', targetOf(current), () => {
+      this.checkHeld(caller, current.scopes, 'scopes (held by the key)');
+      if (patch.scopes) this.checkGrantable(caller, patch.scopes);
+    });
     if (current.status === 'revoked') throw new ProblemError(409, 'key_revoked', 'A revoked key cannot be changed.');
     if (current.replacedBy !== undefined && 'expiresAt' in patch) {
       throw new ProblemError(409, 'key_rotated', 'A rotated key expires when its grace period ends; revoke it to end the grace period early.');
@@ -202,25 +270,36 @@ export class KeyService {
     const now = this.deps.clock.now();
     const next: Record<string, unknown> = { ...current, updatedAt: now.toISOString(), version: current.version + 1 };
     for (const [k, v] of Object.entries(patch)) next[k] = v === null ? undefined : v;
-    const record = this.compact(next as unknown as KeyRecord);
-    await this.deps.repo.update(await this.seal(record));
+    const record = await this.write('key.updated', current, this.compact(next as unknown as KeyRecord), contextOf(caller), now);
     return toView(record, now);
   }
 
   /** Idempotent: revoking a revoked key returns it unchanged. A non-admin cannot revoke a key holding scopes it lacks (its own owner's admin key, say). */
   async revoke(caller: Caller, id: string): Promise<KeyView> {
-    const current = await this.load(caller, id);
-    this.checkHeld(caller, current.scopes, 'scopes (held by the key)');
+    const current = await this.load(caller, id, 'key.revoked');
+    await this.checked(caller, 'key.revoked', targetOf(current), () => this.checkHeld(caller, current.scopes, 'scopes (held by the key)'));
     const now = this.deps.clock.now();
     if (current.status === 'revoked') return toView(current, now);
-    const record: KeyRecord = { ...current, status: 'revoked', revokedAt: now.toISOString(), updatedAt: now.toISOString(), version: current.version + 1 };
-    await this.deps.repo.update(await this.seal(record));
+    const record = await this.write('key.revoked', current, this.revoked(current, now), contextOf(caller), now);
     return toView(record, now);
   }
 
+  private revoked(current: KeyRecord, now: Date): KeyRecord {
+    return { ...current, status: 'revoked', revokedAt: now.toISOString(), updatedAt: now.toISOString(), version: current.version + 1 };
+  }
+
+  /** Writes a changed record with its chained audit entry (one transaction), then publishes the entry. */
+  private async write(action: AuditAction, before: KeyRecord, after: KeyRecord, ctx: AuditContext, now: Date): Promise<KeyRecord> {
+    const { entry, head } = chainedEntry({ action, before, after, context: ctx, at: now }, this.policy);
+    const record: KeyRecord = { ...after, auditHead: head };
+    await this.deps.repo.update(await this.seal(record), entry);
+    await this.publish([entry]);
+    return record;
+  }
+
   async rotate(caller: Caller, id: string, input: RotateKeyInput): Promise<RotatedKey> {
-    const old = await this.load(caller, id);
-    this.checkHeld(caller, old.scopes, 'scopes (held by the key)');
+    const old = await this.load(caller, id, 'key.rotated');
+    await this.checked(caller, 'key.rotated', targetOf(old), () => this.checkHeld(caller, old.scopes, 'scopes (held by the key)'));
     const now = this.deps.clock.now();
     if (old.status === 'revoked') throw new ProblemError(409, 'key_revoked', 'A revoked key cannot be rotated.');
     if (old.expiresAt !== undefined && Date.parse(old.expiresAt) <= now.getTime()) {
@@ -231,7 +310,7 @@ export class KeyService {
     }
     const generated = generateKey(this.deps.config.keyPrefix, old.environment);
     const nowIso = now.toISOString();
-    const created = this.compact({
+    const createdDraft = this.compact({
       id: newKeyId(now.getTime()),
       ownerId: old.ownerId,
       name: old.name,
@@ -255,11 +334,17 @@ export class KeyService {
     });
     const graceEnd = new Date(now.getTime() + input.gracePeriodSeconds * 1000).toISOString();
     const oldExpiry = old.expiresAt !== undefined && old.expiresAt < graceEnd ? old.expiresAt : graceEnd;
-    const updatedOld: KeyRecord =
+    const oldDraft: KeyRecord =
       input.gracePeriodSeconds === 0
-        ? { ...old, status: 'revoked', revokedAt: nowIso, replacedBy: created.id, updatedAt: nowIso, version: old.version + 1 }
-        : { ...old, expiresAt: oldExpiry, replacedBy: created.id, updatedAt: nowIso, version: old.version + 1 };
-    await this.deps.repo.rotate(await this.seal(updatedOld), await this.seal(created));
+        ? { ...old, status: 'revoked', revokedAt: nowIso, replacedBy: createdDraft.id, updatedAt: nowIso, version: old.version + 1 }
+        : { ...old, expiresAt: oldExpiry, replacedBy: createdDraft.id, updatedAt: nowIso, version: old.version + 1 };
+    const ctx = contextOf(caller);
+    const oldLink = chainedEntry({ action: 'key.rotated', before: old, after: oldDraft, context: ctx, at: now }, this.policy);
+    const newLink = chainedEntry({ action: 'key.rotated', before: undefined, after: createdDraft, context: ctx, at: now }, this.policy);
+    const updatedOld: KeyRecord = { ...oldDraft, auditHead: oldLink.head };
+    const created: KeyRecord = { ...createdDraft, auditHead: newLink.head };
+    await this.deps.repo.rotate(await this.seal(updatedOld), await this.seal(created), [oldLink.entry, newLink.entry]);
+    await this.publish([oldLink.entry, newLink.entry]);
     const oldView = toView(updatedOld, now);
     return {
       view: toView(created, now),
@@ -267,4 +352,28 @@ export class KeyService {
       previous: { id: oldView.id, status: oldView.status, ...(oldView.expiresAt ? { expiresAt: oldView.expiresAt } : {}) },
     };
   }
+
+  /**
+   * Leak response: revokes a key whose plaintext was presented (possession is the authority).
+   * Returns the revoked key's id and owner, or undefined when there was nothing to revoke (unknown,
+   * already revoked or expired): the caller answers the same either way.
+   */
+  async revokeLeaked(hash: string, request: RequestInfo): Promise<{ keyId: string; ownerId: string; revokedAt: string } | undefined> {
+    const authz = await this.deps.repo.getAuthzByHash(hash);
+    if (!authz) return undefined;
+    const stored = await this.deps.repo.getById(authz.keyId);
+    if (!stored || stored.hash !== hash) return undefined;
+    const now = this.deps.clock.now();
+    if (effectiveStatus(stored, now) !== 'active') return undefined;
+    const current = await this.unseal(stored);
+    const record = await this.write('key.leak_revoked', current, this.revoked(current, now), { actor: { type: 'leak-report' }, request }, now);
+    return { keyId: record.id, ownerId: record.ownerId, revokedAt: record.revokedAt! };
+  }
 }
+
+/** The audit context of a call made with an API key. */
+function contextOf(caller: Caller): AuditContext {
+  return { actor: { type: 'key', keyId: caller.keyId, ownerId: caller.ownerId }, request: caller.request ?? {} };
+}
+
+const targetOf = (r: { id: string; ownerId: string }) => ({ keyId: r.id, ownerId: r.ownerId });

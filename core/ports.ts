@@ -1,5 +1,6 @@
 /** What the domain needs from the outside world. Adapters (DynamoDB, KMS, local files) implement these. */
 import type { LimitPlan, LimitResult } from './limits';
+import type { AuditEntry, AuditPage, AuditQuery } from './audit';
 import type { AuthzRecord, KeyStatus, SealedKeyRecord } from './records';
 
 export interface ListPage<T> {
@@ -22,17 +23,31 @@ export interface KeyRepository {
   /** Hot path: one strongly consistent read by hash. */
   getAuthzByHash(hash: string): Promise<AuthzRecord | undefined>;
   getById(id: string): Promise<SealedKeyRecord | undefined>;
+  /**
+   * Each write below stores the change and its audit entries in one transaction: both or neither.
+   * The record carries the new `auditHead` (core/audit.ts).
+   */
   /** Fails with ConflictError if the id or the hash already exists. */
-  create(record: SealedKeyRecord): Promise<void>;
+  create(record: SealedKeyRecord, audit: AuditEntry): Promise<void>;
   /** Replaces the record if its stored version is `record.version - 1`; else ConflictError. */
-  update(record: SealedKeyRecord): Promise<void>;
+  update(record: SealedKeyRecord, audit: AuditEntry): Promise<void>;
   /** Atomically updates the old record (version check) and creates the new one. */
-  rotate(updatedOld: SealedKeyRecord, created: SealedKeyRecord): Promise<void>;
+  rotate(updatedOld: SealedKeyRecord, created: SealedKeyRecord, audit: readonly [old: AuditEntry, created: AuditEntry]): Promise<void>;
   list(filter: ListKeysFilter): Promise<ListPage<SealedKeyRecord>>;
   /** Sets lastUsedAt (only forward in time); a missing key is ignored. */
   touchLastUsed(id: string, at: string): Promise<void>;
   /** Keys whose expiry falls in [from, to), for expiry notifications. */
   listExpiring(from: Date, to: Date): Promise<readonly SealedKeyRecord[]>;
+}
+
+/** The audit log's reads, and the writes that go with no change (denied attempts). */
+export interface AuditStore {
+  /** Writes one entry on its own (a denied attempt); fails with ConflictError if its id exists. */
+  record(entry: AuditEntry): Promise<void>;
+  /** Entries matching the query, newest first. The caller (core/audit-service.ts) enforces who may ask what. */
+  query(query: AuditQuery): Promise<AuditPage>;
+  /** Every entry about one key (chained and denied), for chain verification. */
+  entriesOfKey(keyId: string): Promise<readonly AuditEntry[]>;
 }
 
 /** Rate-limit and quota counters (DynamoDB atomic counters in every environment). */

@@ -48,6 +48,8 @@ export class ProblemError extends Error {
     readonly code: string,
     readonly detail: string,
     readonly errors?: readonly FieldError[],
+    /** Response headers that belong to this answer (Retry-After on a 429). */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(`${status} ${code}: ${detail}`);
   }

@@ -1,4 +1,5 @@
 /** Key records: what is stored, what the authorizer reads, and what clients see. */
+import type { AuditHead } from './audit';
 import type { KeyEnvironment } from './key-format';
 
 export type StoredStatus = 'active' | 'revoked';
@@ -39,8 +40,10 @@ export interface KeyRecord {
   readonly quota?: Quota;
   readonly allowedIps?: readonly string[];
   readonly metadata?: Readonly<Record<string, unknown>>;
-  /** Optimistic-concurrency counter. */
+  /** Optimistic-concurrency counter; also the seq of the key's latest audit entry. */
   readonly version: number;
+  /** The key's latest audit entry (core/audit.ts); absent on keys that predate the audit log. */
+  readonly auditHead?: AuditHead;
 }
 
 /** Attributes a tenant may put personal data in: envelope-encrypted at rest. */

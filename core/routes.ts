@@ -21,6 +21,9 @@ export type Operation =
   | 'rotateKey'
   | 'keyUsage'
   | 'usageReport'
+  | 'listAudit'
+  | 'verifyAudit'
+  | 'revokeLeaked'
   | 'verifyKey'
   | 'listScopes'
   | 'whoami'
@@ -38,7 +41,7 @@ export interface RouteShape {
  * the units one request costs. Built-in and operator routes both satisfy it.
  */
 export interface AuthorizationRule extends RouteShape {
-  /** `false` = no key needed (only /health). */
+  /** `false` = no key needed (/health, and the leak report, where the presented keys are the authority). */
   readonly authorized: boolean;
   /** Every scope listed is required; empty = any valid key. `admin` satisfies every requirement. */
   readonly scopes: readonly string[];
@@ -74,6 +77,9 @@ const BUILT_IN: readonly BuiltIn[] = [
   { method: 'POST', path: '/v1/keys/{id}/rotate', operation: 'rotateKey', authorized: true, scopes: ['keys:write'], summary: 'Rotate a key with a grace period.' },
   { method: 'GET', path: '/v1/keys/{id}/usage', operation: 'keyUsage', authorized: true, scopes: ['keys:read'], summary: 'Live rate-limit and quota usage of a key; with from/to, its daily history from the usage records.' },
   { method: 'GET', path: '/v1/usage', operation: 'usageReport', authorized: true, scopes: ['usage:read'], handler: 'usage', summary: 'Usage report over the access records, grouped by day, hour, key, owner, route, status or decision.' },
+  { method: 'GET', path: '/v1/audit', operation: 'listAudit', authorized: true, scopes: ['audit:read'], summary: 'Audit entries of key operations, newest first, filtered by key, actor, owner, action and time, with cursor pagination.' },
+  { method: 'GET', path: '/v1/audit/verify', operation: 'verifyAudit', authorized: true, scopes: ['audit:read'], summary: 'Recompute the audit hash chain of one key, or of a page of keys, and report the first broken link.' },
+  { method: 'POST', path: '/v1/keys/revoke-leaked', operation: 'revokeLeaked', authorized: false, scopes: [], summary: 'Revoke leaked keys by presenting them; no API key needed. Always 202 with the same body; rate-limited per source IP.' },
   { method: 'POST', path: '/v1/verify', operation: 'verifyKey', authorized: true, scopes: ['keys:verify'], summary: 'Verify a key for a backend not behind API Gateway; counts against its limits.' },
   { method: 'GET', path: '/v1/scopes', operation: 'listScopes', authorized: true, scopes: [], summary: 'Scopes this deployment defines.' },
   { method: 'GET', path: '/v1/whoami', operation: 'whoami', authorized: true, scopes: [], summary: 'The calling key.' },

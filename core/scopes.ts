@@ -12,6 +12,7 @@ export const BUILT_IN_SCOPES: readonly ScopeDefinition[] = [
   { name: 'keys:read', description: 'List and read keys of the caller’s own owner.' },
   { name: 'keys:write', description: 'Create, update, rotate and revoke keys of the caller’s own owner.' },
   { name: 'usage:read', description: 'Read usage reports (GET /v1/usage) of the caller’s own owner; with admin, of every owner.' },
+  { name: 'audit:read', description: 'Read and verify the audit log (GET /v1/audit) about the caller’s own owner’s keys; with admin, every owner’s.' },
   { name: 'keys:verify', description: 'Verify other keys with POST /v1/verify (for backends not behind API Gateway).' },
 ];
 

@@ -32,9 +32,18 @@ export const COUNTER_TABLE: TableSchema = {
   globalSecondaryIndexes: [],
 };
 
+/**
+ * Partition-key prefix of audit entries in the key table (`AUDIT#<keyId>` / `<entryId>`, or
+ * `AUDIT#OWNER#<ownerId>` for a denied create, which has no key; expired by TTL). Its own prefix,
+ * so grants can name audit items apart from key and hash items.
+ */
+export const AUDIT_PREFIX = 'AUDIT#';
+
 export const KEY_TABLE: TableSchema = {
   partitionKey: 'pk',
   sortKey: 'sk',
+  // Only audit entries carry `ttl` (core/audit.ts, keygate:auditRetentionDays); keys never expire from the table.
+  timeToLiveAttribute: 'ttl',
   globalSecondaryIndexes: [
     // list by owner, newest first (ids are ULIDs, so they sort by creation time)
     { indexName: 'byOwner', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
@@ -42,5 +51,7 @@ export const KEY_TABLE: TableSchema = {
     { indexName: 'byCreated', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
     // sparse: keys with an expiry, bucketed by UTC day (expiry notifications)
     { indexName: 'byExpiry', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+    // sparse: audit entries by the key that acted, newest first (GET /v1/audit?actorKeyId=)
+    { indexName: 'byActor', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
   ],
 };

@@ -16,7 +16,7 @@ export function problemErrors(logger: Logger): middy.MiddlewareObj<APIGatewayPro
       const err = request.error;
       const requestId = request.event.requestContext?.requestId;
       if (err instanceof ProblemError) {
-        request.response = problem(err.toBody(requestId), err.status === 401 ? { 'WWW-Authenticate': WWW_AUTHENTICATE } : {});
+        request.response = problem(err.toBody(requestId), { ...err.headers, ...(err.status === 401 ? { 'WWW-Authenticate': WWW_AUTHENTICATE } : {}) });
         logger.log('info', 'request refused', { status: err.status, code: err.code, requestId });
         return;
       }
