@@ -9,12 +9,15 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BackgroundWork } from '../core/background';
 import type { KeygateConfig } from '../core/config';
 import { EnvelopeCipher } from '../core/envelope';
+import { AuditService } from '../core/audit-service';
 import { KeyService } from '../core/key-service';
+import { LeakResponse } from '../core/leak-response';
 import { type Clock, type DataKeyProvider, type EventSink, type Logger, systemClock } from '../core/ports';
 import { LastUsedTracker } from '../core/usage-signals';
 import { KeyVerifier } from '../core/verifier';
 import { CLIENT_PROFILES, type ClientProfile, clientSettings, scaled } from './client-profiles';
 import { createDocumentClient } from './dynamodb/client';
+import { DynamoAuditStore } from './dynamodb/audit-store';
 import { DynamoCounterStore } from './dynamodb/counter-store';
 import { DynamoKeyRepository } from './dynamodb/key-repository';
 import { EventBridgeEventSink } from './eventbridge-event-sink';
@@ -38,7 +41,7 @@ export interface RuntimeOptions {
   readonly keyTableProfile: ClientProfile;
   /** Multiplies every timeout (the local stack's JVM shares a laptop's cores). Default 1. */
   readonly timeoutScale?: number;
-  /** Where quota warnings go; absent = nowhere. */
+  /** Where quota warnings, audit events and leak events go; absent = nowhere. */
   readonly events?: EventSink;
   /** Data-key source for envelope encryption; when given, a KeyService is built too. */
   readonly dataKeys?: DataKeyProvider;
@@ -52,6 +55,10 @@ export interface Runtime {
   readonly verifier: KeyVerifier;
   /** Present when `dataKeys` was given. */
   readonly service?: KeyService;
+  /** The audit log's reads (present with `service`). */
+  readonly audit?: AuditService;
+  /** Leak reports (present with `service`). */
+  readonly leaks?: LeakResponse;
   readonly background: BackgroundWork;
   destroy(): void;
 }
@@ -81,8 +88,22 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     logger: opts.logger,
     background,
   });
+  const auditStore = new DynamoAuditStore(keyDoc, opts.tables.keys);
   const service = opts.dataKeys
-    ? new KeyService({ repo, cipher: new EnvelopeCipher(opts.dataKeys, clock), config: opts.config, clock, counters })
+    ? new KeyService({
+        repo,
+        cipher: new EnvelopeCipher(opts.dataKeys, clock),
+        config: opts.config,
+        clock,
+        counters,
+        audit: auditStore,
+        ...(opts.events ? { events: opts.events } : {}),
+        logger: opts.logger,
+      })
+    : undefined;
+  const audit = service ? new AuditService({ store: auditStore, repo, clock }) : undefined;
+  const leaks = service
+    ? new LeakResponse({ service, counters, keyPrefix: opts.config.keyPrefix, clock, ...(opts.events ? { events: opts.events } : {}), logger: opts.logger })
     : undefined;
   return {
     keyDoc,
@@ -91,6 +112,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     counters,
     verifier,
     ...(service ? { service } : {}),
+    ...(audit ? { audit } : {}),
+    ...(leaks ? { leaks } : {}),
     background,
     destroy() {
       keyDoc.destroy();

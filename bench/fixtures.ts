@@ -14,6 +14,7 @@ import { DynamoKeyRepository } from '../adapters/dynamodb/key-repository';
 import { JsonLogger } from '../adapters/json-logger';
 import { ADMITTED_USAGE_KEY, type KeygateConfig, resolveConfig } from '../core/config';
 import { newKeyId } from '../core/ids';
+import { chainedEntry } from '../core/audit';
 import { generateKey } from '../core/key-format';
 import { type Clock, systemClock } from '../core/ports';
 import type { Quota, RateLimit, SealedKeyRecord } from '../core/records';
@@ -111,7 +112,8 @@ export async function createKey(repo: DynamoKeyRepository, limits: { rateLimit?:
     version: 1,
     ...limits,
   };
-  await repo.create(record);
+  const { entry, head } = chainedEntry({ action: 'key.created', before: undefined, after: record, context: { actor: { type: 'system' }, request: {} }, at: now }, { retentionDays: 1 });
+  await repo.create({ ...record, auditHead: head }, entry);
   return { plaintext: g.plaintext, id };
 }
 

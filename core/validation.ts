@@ -3,7 +3,9 @@
  * unknown fields, and either returns typed input or throws a 400 `validation_failed`
  * problem that lists every field in error.
  */
+import { AUDIT_ACTIONS, type AuditAction } from './audit';
 import { normalizeCidr } from './cidr';
+import { KEY_ID_PATTERN } from './ids';
 import { COST_RANGE } from './operator-routes';
 import { KEY_ENVIRONMENTS, type KeyEnvironment } from './key-format';
 import { type FieldError, ProblemError, validationFailed } from './problem';
@@ -392,4 +394,122 @@ export function parseVerifyKey(body: unknown): VerifyKeyInput {
   }
   c.done();
   return { key: key!, scopes: sc!, ...(sourceIp ? { sourceIp } : {}), ...(cost !== undefined ? { cost } : {}) };
+}
+
+// --- audit log and leak report ---------------------------------------------------------------
+
+/** Query parameters are keyed by client input: copy them into a null-prototype map first. */
+function queryMap(query: Readonly<Record<string, string | undefined>> | null | undefined): Record<string, unknown> {
+  const q = Object.create(null) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && k !== 'api_key') q[k] = v; // api_key is the credential, not a filter
+  return q;
+}
+
+function keyIdParam(c: Checker, field: string, v: unknown): string | undefined {
+  if (typeof v !== 'string' || !KEY_ID_PATTERN.test(v)) return c.fail(field, 'must be a key id (key_ followed by 26 characters)');
+  return v;
+}
+
+function pastOrPresentDate(c: Checker, field: string, v: unknown): Date | undefined {
+  if (typeof v !== 'string' || !ISO_8601.test(v) || Number.isNaN(Date.parse(v))) {
+    return c.fail(field, 'must be an ISO-8601 date-time with a time zone, e.g. 2030-01-31T00:00:00Z');
+  }
+  if (!isCalendarValid(v)) return c.fail(field, 'is not a real calendar date and time');
+  return new Date(v);
+}
+
+function listLimit(c: Checker, v: unknown): number | undefined {
+  if (v === undefined) return LIMITS.listLimitDefault;
+  return /^\d{1,4}$/.test(String(v)) ? int(c, 'limit', Number(v), 1, LIMITS.listLimitMax) : c.fail('limit', 'must be an integer');
+}
+
+function cursorParam(c: Checker, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string' && /^[A-Za-z0-9_-]{1,400}$/.test(v)) return v;
+  return c.fail('cursor', 'is not a cursor returned by this API');
+}
+
+export interface AuditListQuery {
+  readonly keyId?: string;
+  readonly actorKeyId?: string;
+  readonly ownerId?: string;
+  readonly action?: AuditAction;
+  readonly from?: Date;
+  readonly to?: Date;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/** GET /v1/audit: every filter optional; `from` inclusive, `to` exclusive. */
+export function parseAuditQuery(query: Readonly<Record<string, string | undefined>> | null | undefined): AuditListQuery {
+  const c = new Checker();
+  const q = queryMap(query);
+  rejectUnknown(c, q, ['keyId', 'actorKeyId', 'ownerId', 'action', 'from', 'to', 'limit', 'cursor']);
+  const keyId = q.keyId === undefined ? undefined : keyIdParam(c, 'keyId', q.keyId);
+  const actorKeyId = q.actorKeyId === undefined ? undefined : keyIdParam(c, 'actorKeyId', q.actorKeyId);
+  const owner = q.ownerId === undefined ? undefined : ownerId(c, 'ownerId', q.ownerId);
+  let action: AuditAction | undefined;
+  if (q.action !== undefined) {
+    if ((AUDIT_ACTIONS as readonly unknown[]).includes(q.action)) action = q.action as AuditAction;
+    else c.fail('action', `must be one of ${AUDIT_ACTIONS.join(', ')}`);
+  }
+  const from = q.from === undefined ? undefined : pastOrPresentDate(c, 'from', q.from);
+  const to = q.to === undefined ? undefined : pastOrPresentDate(c, 'to', q.to);
+  if (from && to && from.getTime() >= to.getTime()) c.fail('to', 'must be after from');
+  const limit = listLimit(c, q.limit);
+  const cursor = cursorParam(c, q.cursor);
+  c.done();
+  return {
+    ...(keyId ? { keyId } : {}),
+    ...(actorKeyId ? { actorKeyId } : {}),
+    ...(owner ? { ownerId: owner } : {}),
+    ...(action ? { action } : {}),
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
+    limit: limit!,
+    ...(cursor ? { cursor } : {}),
+  };
+}
+
+export interface AuditVerifyQuery {
+  /** One key; absent = a page of keys (the caller's owner's, or every owner's for admin). */
+  readonly keyId?: string;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/** GET /v1/audit/verify. */
+export function parseAuditVerifyQuery(query: Readonly<Record<string, string | undefined>> | null | undefined): AuditVerifyQuery {
+  const c = new Checker();
+  const q = queryMap(query);
+  rejectUnknown(c, q, ['keyId', 'limit', 'cursor']);
+  const keyId = q.keyId === undefined ? undefined : keyIdParam(c, 'keyId', q.keyId);
+  const limit = listLimit(c, q.limit);
+  const cursor = cursorParam(c, q.cursor);
+  if (keyId && cursor) c.fail('cursor', 'pages keys; it does not apply with keyId');
+  c.done();
+  return { ...(keyId ? { keyId } : {}), limit: limit!, ...(cursor ? { cursor } : {}) };
+}
+
+/** Keys one leak report may carry. */
+export const LEAK_REPORT_MAX_KEYS = 100;
+
+/**
+ * POST /v1/keys/revoke-leaked: `{keys: [...]}`, 1-100 strings. Only the shape is checked here: a
+ * string that is not a key of this deployment is accepted and ignored, so the answer says nothing
+ * about which strings were keys.
+ */
+export function parseLeakReport(body: unknown): { readonly keys: readonly string[] } {
+  const b = requireObject(body, 'leak report');
+  const c = new Checker();
+  rejectUnknown(c, b, ['keys']);
+  let keys: string[] | undefined;
+  if (b.keys === undefined) c.fail('keys', 'is required');
+  else if (!Array.isArray(b.keys) || b.keys.length < 1 || b.keys.length > LEAK_REPORT_MAX_KEYS) {
+    c.fail('keys', `must be an array of 1-${LEAK_REPORT_MAX_KEYS} strings`);
+  } else if (b.keys.some((k) => typeof k !== 'string' || k.length < 1 || k.length > 256)) {
+    c.fail('keys', 'each item must be a string of 1-256 characters');
+  } else keys = b.keys as string[];
+  c.done();
+  return { keys: keys! };
 }

@@ -229,7 +229,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Usage reports: the same handlers as deployed, over DuckDB reading the local writer's Parquet.
     usageEngine = new DuckDbUsageEngine({ home, table: USAGE_TABLE_NAME });
     const reports = new UsageReports({ engine: usageEngine, table: USAGE_TABLE_NAME });
-    const keys = createKeysHandler({ service, verifier: keysRuntime.verifier, config: options.config, clock, logger, reports });
+    const keys = createKeysHandler({ service, verifier: keysRuntime.verifier, audit: keysRuntime.audit!, leaks: keysRuntime.leaks!, config: options.config, clock, logger, reports });
     const usageReports = createUsageHandler({ reports, clock, logger });
     usage = new LocalUsageWriter({ home, logger, ...(options.usage?.flushMs !== undefined ? { flushMs: options.usage.flushMs } : {}) });
     const usageWriter = usage;

@@ -6,12 +6,23 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { allScopes, type KeygateConfig } from '../../core/config';
 import { isKeyId } from '../../core/ids';
+import type { AuditService } from '../../core/audit-service';
 import type { KeyService } from '../../core/key-service';
+import { LEAK_REPORT_ACCEPTED, type LeakResponse } from '../../core/leak-response';
 import type { Logger } from '../../core/ports';
 import { ProblemError } from '../../core/problem';
 import type { Operation } from '../../core/routes';
 import { parseHistoryQuery, type UsageReports } from '../../core/usage-report-service';
-import { parseCreateKey, parseListQuery, parseRotateKey, parseUpdateKey, parseVerifyKey } from '../../core/validation';
+import {
+  parseAuditQuery,
+  parseAuditVerifyQuery,
+  parseCreateKey,
+  parseLeakReport,
+  parseListQuery,
+  parseRotateKey,
+  parseUpdateKey,
+  parseVerifyKey,
+} from '../../core/validation';
 import { extractKey, type KeyVerifier } from '../../core/verifier';
 import { headlineStatus } from '../../core/limits';
 import { rateLimitHeaders } from '../shared/rate-limit-headers';
@@ -31,6 +42,10 @@ export interface KeysAppDeps {
   readonly logger: Logger;
   /** Usage history for `GET /v1/keys/{id}/usage?from=&to=`; absent where usage analytics is off. */
   readonly reports?: UsageReports;
+  /** GET /v1/audit and /v1/audit/verify. */
+  readonly audit: AuditService;
+  /** POST /v1/keys/revoke-leaked. */
+  readonly leaks: LeakResponse;
 }
 
 export type KeysHandler = (event: APIGatewayProxyEvent, context?: Partial<Context>) => Promise<APIGatewayProxyResult>;
@@ -59,7 +74,11 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
       const { api_key: _credential, ...query } = e.queryStringParameters ?? {};
       return json(200, await service.list(caller, parseListQuery(query)));
     },
-    getKey: async (e, caller) => json(200, await service.get(caller, keyIdParam(e))),
+    getKey: async (e, caller) => {
+      const view = await service.get(caller, keyIdParam(e));
+      // The key's audit trail, as an RFC 8288 link.
+      return json(200, view, { Link: `</v1/audit?keyId=${view.id}>; rel="audit"` });
+    },
     updateKey: async (e, caller) => {
       const id = keyIdParam(e);
       return json(200, await service.update(caller, id, parseUpdateKey(readJsonBody(e), clock.now())));
@@ -108,6 +127,15 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
       });
     },
     listScopes: async () => json(200, { items: scopes }),
+    listAudit: async (e, caller) => json(200, await deps.audit.list(caller, parseAuditQuery(e.queryStringParameters))),
+    verifyAudit: async (e, caller) => json(200, await deps.audit.verify(caller, parseAuditVerifyQuery(e.queryStringParameters))),
+    revokeLeaked: async (e, caller) => {
+      const { keys } = parseLeakReport(readJsonBody(e));
+      const revoked = await deps.leaks.report(keys, caller.request ?? {});
+      // The count goes to the log only: the answer is the same whatever was presented.
+      deps.logger.log('info', 'leak report', { presented: keys.length, revoked, sourceIp: caller.request?.sourceIp, requestId: caller.request?.requestId });
+      return json(202, LEAK_REPORT_ACCEPTED);
+    },
     whoami: async (e, caller) => {
       const expiresAt = (e.requestContext.authorizer as Record<string, unknown> | null)?.expiresAt;
       return json(200, { keyId: caller.keyId, ownerId: caller.ownerId, scopes: caller.scopes, expiresAt: expiresAt ? String(expiresAt) : null });

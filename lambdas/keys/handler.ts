@@ -24,4 +24,13 @@ const runtime = createRuntime({
 
 const reports = usageReportsFromEnv(process.env, HISTORY_WAIT_MS);
 
-export const handler = createKeysHandler({ service: runtime.service!, verifier: runtime.verifier, config, clock: systemClock, logger, ...(reports ? { reports } : {}) });
+export const handler = createKeysHandler({
+  service: runtime.service!,
+  verifier: runtime.verifier,
+  audit: runtime.audit!,
+  leaks: runtime.leaks!,
+  config,
+  clock: systemClock,
+  logger,
+  ...(reports ? { reports } : {}),
+});
