@@ -7,6 +7,9 @@
  *   HASH#<sha> / HASH  what the authorizer needs, so verification is one strongly
  *                      consistent GetItem with no index and no KMS
  * Conditions make ids and hashes write-once and updates optimistic (version check).
+ * Every write also puts the change's audit entries (audit-store.ts, `AUDIT#<keyId>`) in the same
+ * transaction, each write-once: the change and its entries are stored together or not at all,
+ * and the record's `auditHead` is only ever stored beside the entry it names.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -17,6 +20,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { AuditEntry } from '../../core/audit';
 import { isKeyId } from '../../core/ids';
 import {
   ConflictError,
@@ -26,6 +30,7 @@ import {
   type ListPage,
 } from '../../core/ports';
 import { type AuthzRecord, authzProjection, type SealedKeyRecord } from '../../core/records';
+import { auditItem } from './audit-store';
 import { dynamoDependencyError, isConditionFailure } from './errors';
 
 const keyPk = (id: string): string => `KEY#${id}`;
@@ -37,6 +42,7 @@ const ALL_KEYS = 'KEYS';
 const RECORD_FIELDS = [
   'id', 'ownerId', 'name', 'environment', 'start', 'hash', 'scopes', 'status', 'createdAt', 'createdBy', 'updatedAt',
   'expiresAt', 'lastUsedAt', 'revokedAt', 'replaces', 'replacedBy', 'rateLimit', 'quota', 'allowedIps', 'sealed', 'version',
+  'auditHead',
 ] as const;
 
 const AUTHZ_FIELDS = ['keyId', 'ownerId', 'environment', 'scopes', 'status', 'expiresAt', 'allowedIps', 'rateLimit', 'quota'] as const;
@@ -80,7 +86,6 @@ function decodeCursor(cursor: string): string {
   if (!isKeyId(id)) throw new InvalidCursorError('cursor was not issued by this API');
   return id;
 }
-
 
 
 export class DynamoKeyRepository implements KeyRepository {
@@ -150,16 +155,28 @@ export class DynamoKeyRepository implements KeyRepository {
     ];
   }
 
-  async create(record: SealedKeyRecord): Promise<void> {
-    await this.transact('create', this.putNew(record));
+  /** The entry about `r`, write-once (an entry id is never reused). */
+  private putAudit(r: SealedKeyRecord, entry: AuditEntry) {
+    // A bug, not a fault: an entry filed under another key would break both chains.
+    if (entry.target.keyId !== r.id) throw new Error(`audit entry ${entry.id} is about ${entry.target.keyId ?? 'no key'}, not ${r.id}`);
+    return { Put: { TableName: this.tableName, Item: auditItem(entry), ConditionExpression: 'attribute_not_exists(pk)' } };
   }
 
-  async update(record: SealedKeyRecord): Promise<void> {
-    await this.transact('update', this.putExisting(record));
+  async create(record: SealedKeyRecord, audit: AuditEntry): Promise<void> {
+    await this.transact('create', [...this.putNew(record), this.putAudit(record, audit)]);
   }
 
-  async rotate(updatedOld: SealedKeyRecord, created: SealedKeyRecord): Promise<void> {
-    await this.transact('rotate', [...this.putExisting(updatedOld), ...this.putNew(created)]);
+  async update(record: SealedKeyRecord, audit: AuditEntry): Promise<void> {
+    await this.transact('update', [...this.putExisting(record), this.putAudit(record, audit)]);
+  }
+
+  async rotate(updatedOld: SealedKeyRecord, created: SealedKeyRecord, audit: readonly [old: AuditEntry, created: AuditEntry]): Promise<void> {
+    await this.transact('rotate', [
+      ...this.putExisting(updatedOld),
+      ...this.putNew(created),
+      this.putAudit(updatedOld, audit[0]),
+      this.putAudit(created, audit[1]),
+    ]);
   }
 
   async list(filter: ListKeysFilter): Promise<ListPage<SealedKeyRecord>> {

@@ -18,8 +18,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCounterStore } from '../../adapters/dynamodb/counter-store';
 import { DynamoKeyRepository } from '../../adapters/dynamodb/key-repository';
+import type { AuditEntry } from '../../core/audit';
 import type { LimitPlan } from '../../core/limits';
 import type { SealedKeyRecord } from '../../core/records';
+import { auditedCreate } from '../support/audit-fixtures';
 import { actionsOf, buildKeygate, type BuiltKeygate, logicalIdOf, ref, removeBuilds, resourcesOf, roleStatements } from './keygate-app';
 
 const KEYS = 'key-table';
@@ -111,6 +113,9 @@ const record = (id: string, hash: string, version: number): SealedKeyRecord =>
     version,
   }) as unknown as SealedKeyRecord;
 
+/** The audit entry written with a record (tests/support/audit-fixtures.ts). */
+const entryAbout = (id: string, hash: string, version: number): AuditEntry => auditedCreate(record(id, hash, version)).entry;
+
 const ID_A = 'key_01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const ID_B = 'key_01ARZ3NDEKTSV4RRFFQ69G5FAW';
 const HASH_A = 'a'.repeat(64);
@@ -180,9 +185,9 @@ describe('the grants cover every DynamoDB request the code sends', () => {
   it('keys function: records, transactions, both list indexes, verify, usage', async () => {
     const accesses = await accessesOf((repo, counters) => [
       repo.getById(ID_A),
-      repo.create(record(ID_A, HASH_A, 1)),
-      repo.update(record(ID_A, HASH_A, 2)),
-      repo.rotate(record(ID_A, HASH_A, 3), record(ID_B, HASH_B, 1)),
+      repo.create(record(ID_A, HASH_A, 1), entryAbout(ID_A, HASH_A, 1)),
+      repo.update(record(ID_A, HASH_A, 2), entryAbout(ID_A, HASH_A, 2)),
+      repo.rotate(record(ID_A, HASH_A, 3), record(ID_B, HASH_B, 1), [entryAbout(ID_A, HASH_A, 3), entryAbout(ID_B, HASH_B, 1)]),
       repo.list({ ownerId: 'acme', limit: 10, now: NOW }),
       repo.list({ limit: 10, now: NOW }),
       repo.getAuthzByHash(HASH_A),
@@ -198,7 +203,7 @@ describe('the grants cover every DynamoDB request the code sends', () => {
   });
 
   it('the check is live: what only the keys function may do is refused to the authorizer', async () => {
-    const accesses = await accessesOf((repo) => [repo.getById(ID_A), repo.create(record(ID_A, HASH_A, 1)), repo.list({ limit: 10, now: NOW })]);
+    const accesses = await accessesOf((repo) => [repo.getById(ID_A), repo.create(record(ID_A, HASH_A, 1), entryAbout(ID_A, HASH_A, 1)), repo.list({ limit: 10, now: NOW })]);
     expect(accesses.length).toBeGreaterThanOrEqual(4);
     for (const access of accesses) expect(allows(k.stack.keyAuthorizer.handler, access), JSON.stringify(access)).toBe(false);
     // and a write of anything but lastUsedAt, or to a hash item, is refused to both

@@ -1,18 +1,23 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../adapters/dynamodb/client';
 import { createTable } from '../../adapters/dynamodb/create-tables';
+import { DynamoAuditStore } from '../../adapters/dynamodb/audit-store';
 import { DynamoKeyRepository } from '../../adapters/dynamodb/key-repository';
+import { type AuditEntry, deniedEntry, sealEntry } from '../../core/audit';
 import { newKeyId } from '../../core/ids';
 import { generateKey } from '../../core/key-format';
 import { ConflictError, InvalidCursorError } from '../../core/ports';
 import type { SealedKeyRecord } from '../../core/records';
+import { audited, auditedCreate, createAudited } from '../support/audit-fixtures';
 import { dynamoEndpoint, uniqueTableName } from '../support/local';
 
 const tableName = uniqueTableName('repo');
 let client: DynamoDBClient;
 let repo: DynamoKeyRepository;
+let store: DynamoAuditStore;
 let doc: ReturnType<typeof createDocumentClient>;
 let clockMs = Date.parse('2030-01-01T00:00:00.000Z');
 
@@ -36,12 +41,35 @@ function record(overrides: Partial<SealedKeyRecord> = {}): SealedKeyRecord {
   };
 }
 
+/** The records and entries of a rotation of `old` (stored) into `updatedOld` and the new key `created`. */
+function rotation(old: SealedKeyRecord, updatedOld: SealedKeyRecord, created: SealedKeyRecord) {
+  return { old: audited('key.rotated', old, updatedOld), created: audited('key.rotated', undefined, created) };
+}
+
+/** Creates `r` with its audit entry; returns the stored record (with its audit head). */
+const create = (r: SealedKeyRecord): Promise<SealedKeyRecord> => createAudited(repo, r);
+
+/** Stores `after` as the next version of `before` with its audit entry; returns the stored record. */
+async function update(before: SealedKeyRecord, after: SealedKeyRecord): Promise<SealedKeyRecord> {
+  const a = audited('key.updated', before, after);
+  await repo.update(a.record, a.entry);
+  return a.record;
+}
+
 beforeAll(async () => {
   client = new DynamoDBClient({ endpoint: dynamoEndpoint(), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await createTable(client, tableName);
   doc = createDocumentClient({ endpoint: dynamoEndpoint() });
   repo = new DynamoKeyRepository(doc, tableName);
+  store = new DynamoAuditStore(doc, tableName);
 });
+
+/** Every item under a key's audit partition, read raw (not through the store under test). */
+async function auditItemsOf(keyId: string): Promise<Record<string, unknown>[]> {
+  const out = await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `AUDIT#${keyId}` }, ConsistentRead: true }));
+  return out.Items ?? [];
+}
+const idsOf = (items: readonly Record<string, unknown>[]) => items.map((i) => i.sk).sort();
 afterAll(() => {
   doc?.destroy();
   client?.destroy();
@@ -50,8 +78,9 @@ afterAll(() => {
 describe('DynamoKeyRepository on DynamoDB Local', () => {
   it('stores a key as a record item and a hash item, readable by id and by hash', async () => {
     const r = record({ allowedIps: ['10.0.0.0/8'], rateLimit: { limit: 5, windowSeconds: 60 }, quota: { daily: 100 }, sealed: 'kg1.x' });
-    await repo.create(r);
-    expect(await repo.getById(r.id)).toEqual(r);
+    const stored = await create(r);
+    expect(stored.auditHead).toBeDefined();
+    expect(await repo.getById(r.id)).toEqual(stored);
     expect(await repo.getAuthzByHash(r.hash)).toEqual({
       keyId: r.id,
       ownerId: 'tenant-a',
@@ -68,7 +97,7 @@ describe('DynamoKeyRepository on DynamoDB Local', () => {
 
   it('keeps the sealed attributes out of the hash item the authorizer reads', async () => {
     const r = record({ sealed: 'kg1.secret-blob' });
-    await repo.create(r);
+    await create(r);
     const scan = await client.send(new ScanCommand({ TableName: tableName }));
     const hashItem = scan.Items!.find((i) => i.pk?.S === `HASH#${r.hash}`)!;
     expect(hashItem).toBeDefined();
@@ -77,44 +106,43 @@ describe('DynamoKeyRepository on DynamoDB Local', () => {
 
   it('rejects a second key with the same id', async () => {
     const r = record();
-    await repo.create(r);
+    await create(r);
     const other = record({ id: r.id });
-    await expect(repo.create(other)).rejects.toBeInstanceOf(ConflictError);
+    await expect(create(other)).rejects.toBeInstanceOf(ConflictError);
     // the rejected write left nothing behind
     expect(await repo.getAuthzByHash(other.hash)).toBeUndefined();
   });
 
   it('rejects a second key with the same hash', async () => {
     const r = record();
-    await repo.create(r);
+    await create(r);
     const other = record({ hash: r.hash });
-    await expect(repo.create(other)).rejects.toBeInstanceOf(ConflictError);
+    await expect(create(other)).rejects.toBeInstanceOf(ConflictError);
     expect(await repo.getById(other.id)).toBeUndefined();
   });
 
   it('rejects an update whose version is stale (optimistic concurrency)', async () => {
-    const r = record();
-    await repo.create(r);
-    await repo.update({ ...r, name: 'first', version: 2 });
-    await expect(repo.update({ ...r, name: 'second', version: 2 })).rejects.toBeInstanceOf(ConflictError);
+    const r = await create(record());
+    await update(r, { ...r, name: 'first', version: 2 });
+    await expect(update(r, { ...r, name: 'second', version: 2 })).rejects.toBeInstanceOf(ConflictError);
     expect((await repo.getById(r.id))?.name).toBe('first');
   });
 
   it('updates the hash item with the record, so a revoke reaches the authorizer read', async () => {
-    const r = record();
-    await repo.create(r);
-    await repo.update({ ...r, status: 'revoked', revokedAt: new Date().toISOString(), version: 2 });
+    const r = await create(record());
+    await update(r, { ...r, status: 'revoked', revokedAt: new Date().toISOString(), version: 2 });
     expect((await repo.getAuthzByHash(r.hash))?.status).toBe('revoked');
   });
 
   it('rotates atomically: a stale old version leaves the new key unwritten', async () => {
-    const old = record();
-    await repo.create(old);
+    const old = await create(record());
     const created = record({ replaces: old.id });
-    await expect(repo.rotate({ ...old, replacedBy: created.id, version: 5 }, created)).rejects.toBeInstanceOf(ConflictError);
+    const stale = rotation(old, { ...old, replacedBy: created.id, version: 5 }, created);
+    await expect(repo.rotate(stale.old.record, stale.created.record, [stale.old.entry, stale.created.entry])).rejects.toBeInstanceOf(ConflictError);
     expect(await repo.getById(created.id)).toBeUndefined();
     expect(await repo.getAuthzByHash(created.hash)).toBeUndefined();
-    await repo.rotate({ ...old, replacedBy: created.id, version: 2 }, created);
+    const ok = rotation(old, { ...old, replacedBy: created.id, version: 2 }, created);
+    await repo.rotate(ok.old.record, ok.created.record, [ok.old.entry, ok.created.entry]);
     expect((await repo.getById(old.id))?.replacedBy).toBe(created.id);
     expect((await repo.getById(created.id))?.replaces).toBe(old.id);
   });
@@ -123,11 +151,9 @@ describe('DynamoKeyRepository on DynamoDB Local', () => {
     const owner = `owner-${Date.now()}`;
     const made: SealedKeyRecord[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = record({ ownerId: owner, name: `k${i}` });
-      await repo.create(r);
-      made.push(r);
+      made.push(await create(record({ ownerId: owner, name: `k${i}` })));
     }
-    await repo.update({ ...made[1]!, status: 'revoked', version: 2 });
+    await update(made[1]!, { ...made[1]!, status: 'revoked', version: 2 });
     const now = new Date(clockMs);
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -151,8 +177,8 @@ describe('DynamoKeyRepository on DynamoDB Local', () => {
     const owner = `exp-${Date.now()}`;
     const past = record({ ownerId: owner, expiresAt: '2030-01-01T00:00:00.000Z' });
     const future = record({ ownerId: owner, expiresAt: '2031-01-01T00:00:00.000Z' });
-    await repo.create(past);
-    await repo.create(future);
+    await create(past);
+    await create(future);
     const now = new Date('2030-06-01T00:00:00.000Z');
     expect((await repo.list({ ownerId: owner, status: 'expired', limit: 10, now })).items.map((i) => i.id)).toEqual([past.id]);
     expect((await repo.list({ ownerId: owner, status: 'active', limit: 10, now })).items.map((i) => i.id)).toEqual([future.id]);
@@ -169,9 +195,100 @@ describe('DynamoKeyRepository on DynamoDB Local', () => {
     const b = record({ expiresAt: '2032-03-02T01:00:00.000Z' });
     const c = record({ expiresAt: '2032-03-05T00:00:00.000Z' });
     const revoked = record({ expiresAt: '2032-03-01T23:30:00.000Z' });
-    for (const r of [a, b, c, revoked]) await repo.create(r);
-    await repo.update({ ...revoked, status: 'revoked', version: 2 });
+    for (const r of [a, b, c]) await create(r);
+    const stored = await create(revoked);
+    await update(stored, { ...stored, status: 'revoked', version: 2 });
     const found = await repo.listExpiring(new Date('2032-03-01T12:00:00.000Z'), new Date('2032-03-03T00:00:00.000Z'));
     expect(found.map((r) => r.id).sort()).toEqual([a.id, b.id].sort());
+  });
+});
+
+describe('audit entries are written in the same transaction as the change', () => {
+  it('create, update and rotate each write exactly one entry per affected key, chained to the record head', async () => {
+    // Prepare
+    const r = record();
+    const created = auditedCreate(r);
+    // Act
+    await repo.create(created.record, created.entry);
+    // Assess
+    expect(idsOf(await auditItemsOf(r.id))).toEqual([created.entry.id]);
+    expect((await repo.getById(r.id))?.auditHead).toEqual({ seq: 1, digest: created.entry.digest, expiresAt: created.entry.expiresAt });
+
+    // Act
+    const updated = audited('key.updated', created.record, { ...created.record, name: 'renamed', version: 2 });
+    await repo.update(updated.record, updated.entry);
+    // Assess
+    expect(idsOf(await auditItemsOf(r.id))).toEqual([created.entry.id, updated.entry.id].sort());
+    expect(updated.entry.chain).toEqual({ seq: 2, prev: created.entry.digest, prevExpiresAt: created.entry.expiresAt });
+
+    // Act
+    const next = record({ replaces: r.id });
+    const rot = rotation(updated.record, { ...updated.record, replacedBy: next.id, version: 3 }, next);
+    await repo.rotate(rot.old.record, rot.created.record, [rot.old.entry, rot.created.entry]);
+    // Assess
+    expect(idsOf(await auditItemsOf(r.id))).toEqual([created.entry.id, updated.entry.id, rot.old.entry.id].sort());
+    expect(idsOf(await auditItemsOf(next.id))).toEqual([rot.created.entry.id]);
+    expect((await repo.getById(r.id))?.auditHead?.digest).toBe(rot.old.entry.digest);
+    expect((await repo.getById(next.id))?.auditHead?.digest).toBe(rot.created.entry.digest);
+    expect(await store.entriesOfKey(next.id)).toEqual([rot.created.entry]);
+  });
+
+  it('rejects an update whose version condition fails, leaving neither the change nor an entry', async () => {
+    // Prepare
+    const r = await create(record());
+    const stale = audited('key.updated', { ...r, version: 4 }, { ...r, name: 'lost', version: 5 });
+    // Act
+    const attempt = repo.update(stale.record, stale.entry);
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+    expect(await repo.getById(r.id)).toEqual(r);
+    expect(await auditItemsOf(r.id)).toHaveLength(1);
+    expect((await auditItemsOf(r.id)).map((i) => i.sk)).not.toContain(stale.entry.id);
+  });
+
+  it('rejects a create whose audit entry id already exists, leaving neither key item nor hash item', async () => {
+    // Prepare: an entry already sits where the create's entry would go
+    const r = record();
+    const existing = deniedEntry(
+      { action: 'key.updated', reason: 'not_found', target: { keyId: r.id, ownerId: r.ownerId }, context: { actor: { type: 'system' }, request: {} }, at: new Date(clockMs) },
+      { retentionDays: 1 },
+    );
+    await store.record(existing);
+    const a = auditedCreate(r);
+    const { digest: _d, ...unsealed } = { ...a.entry, id: existing.id };
+    const clashing: AuditEntry = sealEntry(unsealed);
+    // Act
+    const attempt = repo.create(a.record, clashing);
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+    expect(await repo.getById(r.id)).toBeUndefined();
+    expect(await repo.getAuthzByHash(r.hash)).toBeUndefined();
+    expect(await store.entriesOfKey(r.id)).toEqual([existing]);
+  });
+
+  it('rejects a rotation whose old version is stale, leaving no entry for either key', async () => {
+    // Prepare
+    const old = await create(record());
+    const next = record({ replaces: old.id });
+    const rot = rotation({ ...old, version: 6 }, { ...old, replacedBy: next.id, version: 7 }, next);
+    // Act
+    const attempt = repo.rotate(rot.old.record, rot.created.record, [rot.old.entry, rot.created.entry]);
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+    expect(await auditItemsOf(old.id)).toHaveLength(1);
+    expect(await auditItemsOf(next.id)).toEqual([]);
+    expect(await repo.getById(next.id)).toBeUndefined();
+  });
+
+  it('rejects an entry about another key than the record it is written with', async () => {
+    // Prepare
+    const r = record();
+    const other = auditedCreate(record());
+    // Act
+    const attempt = repo.create(auditedCreate(r).record, other.entry);
+    // Assess
+    await expect(attempt).rejects.toThrow(/not/);
+    expect(await repo.getById(r.id)).toBeUndefined();
+    expect(await auditItemsOf(other.entry.target.keyId!)).toEqual([]);
   });
 });

@@ -17,6 +17,7 @@ import type { Clock } from '../../core/ports';
 import type { Quota, RateLimit, SealedKeyRecord } from '../../core/records';
 import { KeyVerifier } from '../../core/verifier';
 import type { EventSink } from '../../core/ports';
+import { createAudited } from '../support/audit-fixtures';
 import { dynamoEndpoint, testConfig, uniqueTableName } from '../support/local';
 
 const keyTable = uniqueTableName('limits-keys');
@@ -44,7 +45,7 @@ async function makeKey(limits: { rateLimit?: RateLimit; quota?: Quota }): Promis
     id, ownerId: 'acme', name: 'k', environment: 'live', start: g.start, hash: g.hash, scopes: ['echo:read'],
     status: 'active', createdAt: iso, createdBy: 'test', updatedAt: iso, version: 1, ...limits,
   };
-  await new DynamoKeyRepository(docs[0]!, keyTable).create(record);
+  await createAudited(new DynamoKeyRepository(docs[0]!, keyTable), record);
   return { plaintext: g.plaintext, id };
 }
 

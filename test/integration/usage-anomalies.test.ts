@@ -39,6 +39,7 @@ import {
 import type { ReportParameter, UsageQueryEngine } from '../../core/usage-reports';
 import { usageRecord } from '../../core/usage-record';
 import { startLocalAnomalyDetection } from '../../local/anomalies';
+import { createAudited } from '../support/audit-fixtures';
 import { dynamoEndpoint, uniqueTableName } from '../support/local';
 
 const HOUR = 3_600_000;
@@ -182,8 +183,8 @@ beforeAll(async () => {
   doc = createDocumentClient({ endpoint: dynamoEndpoint() });
   repo = new DynamoKeyRepository(doc, keyTable);
   counters = new DynamoCounterStore(doc, counterTable);
-  await repo.create(keyRecord(K.quota, { daily: 1000 }));
-  await repo.create(keyRecord(K.steady, { daily: 1_000_000 }));
+  await createAudited(repo, keyRecord(K.quota, { daily: 1000 }));
+  await createAudited(repo, keyRecord(K.steady, { daily: 1_000_000 }));
   // 800 of the 1000 used by 11:15 (one write costing 800 units).
   const used = await counters.consume(K.quota, { quota: { daily: 1000 } }, NOW, 800);
   expect(used.daily?.used).toBe(800);
