@@ -44,7 +44,7 @@ function pickEntry(source: Readonly<Record<string, unknown>>): Record<string, un
 /** The item of one entry. */
 export function auditItem(entry: AuditEntry): Record<string, unknown> {
   // A JSON round trip drops undefined members at every level, as the digest does.
-  const fields = JSON.parse(JSON.stringify(pickEntry(entry as unknown as Record<string, unknown>))) as Record<string, unknown>;
+  const fields = pickEntry(entry as unknown as Record<string, unknown>);
   const { keyId, ownerId } = entry.target;
   return {
     ...fields,
@@ -121,6 +121,7 @@ export class DynamoAuditStore implements AuditStore {
       range = upper.inclusive ? ' AND #s <= :high' : ' AND #s < :high';
       values[':high'] = upper.id;
     }
+    if (range === '') delete names['#s']; // DynamoDB refuses unused attribute names
     const excluded = upper !== undefined && !upper.inclusive ? upper.id : undefined;
 
     const filters: string[] = [];
