@@ -444,7 +444,7 @@ describe('GET /v1/scopes', () => {
   it('lists the built-in scopes and the configured ones, sorted by name', async () => {
     const res = await call('/v1/scopes', { key: (await create({ name: 'scopes-reader' })).key });
     expect(res.status).toBe(200);
-    expect(res.body.items.map((s: Json) => s.name)).toEqual(['admin', 'echo:read', 'keys:read', 'keys:verify', 'keys:write', 'orders:read', 'orders:write', 'usage:read']);
+    expect(res.body.items.map((s: Json) => s.name)).toEqual(['admin', 'audit:read', 'echo:read', 'keys:read', 'keys:verify', 'keys:write', 'orders:read', 'orders:write', 'usage:read']);
     for (const s of res.body.items) expect(s).toStrictEqual({ name: s.name, description: expect.stringMatching(/\S/) });
     expect(res.body.items.find((s: Json) => s.name === 'orders:read').description).toBe('Read orders.');
   });

@@ -21,6 +21,7 @@ describe('resolveConfig', () => {
       allowQueryKey: false,
       defaultRateLimit: { limit: 1000, windowSeconds: 60 },
       quotaWarningThreshold: 0.8,
+      auditRetentionDays: 400,
     });
     expect(resolveConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -35,6 +36,7 @@ describe('resolveConfig', () => {
       allowQueryKey: true,
       defaultRateLimit: { limit: 1000, windowSeconds: 60 },
       quotaWarningThreshold: 0.8,
+      auditRetentionDays: 90,
     });
     expect(c).toEqual({
       keyPrefix: 'acme1',
@@ -45,6 +47,7 @@ describe('resolveConfig', () => {
       allowQueryKey: true,
       defaultRateLimit: { limit: 1000, windowSeconds: 60 },
       quotaWarningThreshold: 0.8,
+      auditRetentionDays: 90,
     });
   });
 
@@ -145,6 +148,7 @@ describe('configToEnv / configFromEnv', () => {
       KEYGATE_ALLOW_QUERY_KEY: 'true',
       KEYGATE_DEFAULT_RATE_LIMIT: JSON.stringify({ limit: 1000, windowSeconds: 60 }),
       KEYGATE_QUOTA_WARNING_THRESHOLD: '0.8',
+      KEYGATE_AUDIT_RETENTION_DAYS: '400',
     });
     expect(configFromEnv(env)).toEqual(config);
   });
@@ -192,6 +196,7 @@ describe('configFromContext', () => {
       allowQueryKey: true,
       defaultRateLimit: { limit: 1000, windowSeconds: 60 },
       quotaWarningThreshold: 0.8,
+      auditRetentionDays: 400,
     });
     expect(asked.sort()).toEqual(Object.keys(DEFAULT_CONFIG).map((k) => `keygate:${k}`).sort());
   });
@@ -209,7 +214,7 @@ describe('allScopes', () => {
   it('adds the built-in scopes, sorted by name, and built-ins win on a clash', () => {
     const c = resolveConfig({ scopes: [{ name: 'admin', description: 'hijacked' }, { name: 'zeta', description: 'z' }] });
     const scopes = allScopes(c);
-    expect(scopes.map((s) => s.name)).toEqual(['admin', 'keys:read', 'keys:verify', 'keys:write', 'usage:read', 'zeta']);
+    expect(scopes.map((s) => s.name)).toEqual(['admin', 'audit:read', 'keys:read', 'keys:verify', 'keys:write', 'usage:read', 'zeta']);
     expect(scopes.find((s) => s.name === 'admin')!.description).not.toBe('hijacked');
   });
 });
