@@ -44,7 +44,7 @@ function pickEntry(source: Readonly<Record<string, unknown>>): Record<string, un
 /** The item of one entry. */
 export function auditItem(entry: AuditEntry): Record<string, unknown> {
   // A JSON round trip drops undefined members at every level, as the digest does.
-  const fields = pickEntry(entry as unknown as Record<string, unknown>);
+  const fields = JSON.parse(JSON.stringify(pickEntry(entry as unknown as Record<string, unknown>))) as Record<string, unknown>;
   const { keyId, ownerId } = entry.target;
   return {
     ...fields,
