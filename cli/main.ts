@@ -42,6 +42,10 @@ import { buildReportQuery, formatReport, formatReportCsv, GROUP_NAMES, truncatio
 import { formatAnomalyRun } from './report-anomalies';
 import { formatHistory, historyRange, parseHistory } from './report-history';
 import { startProgress } from './report-progress';
+import { buildAuditQuery, listAllAudit, listAudit, nextPageCommand, type AuditFlags } from './audit';
+import { formatAuditTable } from './audit-format';
+import { brokenChainMessage, buildVerifyQuery, formatVerify, verifyAudit, verifyFlags } from './audit-verify';
+import { extractLeakCandidates, formatLeakReport, noKeysMessage, readLeakInput, readStream, submitLeakReport } from './revoke-leaked';
 
 export const DEFAULT_PORT = 3000;
 const DAY_MS = 86_400_000;
@@ -467,6 +471,8 @@ export interface Io {
   readonly now?: () => number;
   /** For tests: the pause between asks for a running query. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** For tests: what `revoke-leaked -` reads. @default process.stdin */
+  readonly readStdin?: () => Promise<string>;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -749,6 +755,53 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
       }
     });
 
+  const audit = program
+    .command('audit')
+    .description('audit log of key operations, newest first: who created, changed, rotated or revoked which key, from where')
+    .option('--key <id>', 'only entries about this key')
+    .option('--actor <keyId>', 'only entries of calls made with this key')
+    .option('--owner <ownerId>', "only entries about this owner's keys (other owners need admin)")
+    .option('--action <action>', 'key.created, key.updated, key.revoked, key.rotated or key.leak_revoked (the key. may be left out)')
+    .option('--from <time>', 'from this time: ISO-8601 with a zone, a date (midnight UTC), or back from now like 7d, 12h, 30m')
+    .option('--to <time>', 'before this time: ISO-8601 with a zone, or a date (midnight UTC)')
+    .option('--limit <n>', 'page size, 1-100 (default 25)')
+    .option('--cursor <cursor>', 'continue from a previous page (with the same filters)')
+    .option('--all', 'follow nextCursor until the last page')
+    .action(async (flags: AuditFlags, cmd: Command) => {
+      const request = buildAuditQuery(flags, today());
+      const api = client(cmd);
+      const page = flags.all ? await listAllAudit(api, request) : await listAudit(api, request);
+      if (globals(cmd).json) return json(page.items);
+      out(formatAuditTable(page.items));
+      if (page.nextCursor) out(`\nMore entries: ${nextPageCommand(request, page.nextCursor)} (or --all)\n`);
+    });
+
+  audit
+    .command('verify')
+    .description('recompute the audit hash chain of one key, or of every key page by page; exits 1 when a link is broken')
+    .option('--key <id>', 'only this key')
+    .action(async (flags: { key?: string }, cmd: Command) => {
+      // commander hands flags after `verify` that `audit` also defines (--key) to `audit`.
+      const request = buildVerifyQuery(verifyFlags(flags, audit.opts<Record<string, unknown>>()));
+      const result = await verifyAudit(client(cmd), request);
+      if (globals(cmd).json) json(result);
+      else out(formatVerify(result));
+      if (!result.ok) throw new Error(brokenChainMessage(result));
+    });
+
+  program
+    .command('revoke-leaked')
+    .description('revoke leaked keys by presenting them (no API key is sent): one key, a file to scan (a log, a ticket), or - for stdin')
+    .argument('<key|file|->', 'a key, a file whose key-shaped strings are all presented, or - to read stdin')
+    .action(async (source: string, _flags: object, cmd: Command) => {
+      const input = await readLeakInput(source, { cwd: io.cwd, readStdin: io.readStdin ?? (() => readStream(process.stdin)) });
+      const found = extractLeakCandidates(input.text);
+      if (found.keys.length === 0) throw new Error(noKeysMessage(input, found));
+      const result = await submitLeakReport({ endpoint: resolveEndpoint(globals(cmd).endpoint, io.env), keys: found.keys, ...(io.fetch && { fetch: io.fetch }) });
+      if (globals(cmd).json) return json({ ...result, skipped: found.malformed });
+      out(formatLeakReport(result, found));
+    });
+
   program
     .command('scopes')
     .description('list the scopes this deployment defines')
@@ -785,6 +838,7 @@ export async function main(argv: readonly string[] = process.argv, io?: Partial<
     ...(io?.fetch && { fetch: io.fetch }),
     ...(io?.now && { now: io.now }),
     ...(io?.sleep && { sleep: io.sleep }),
+    ...(io?.readStdin && { readStdin: io.readStdin }),
   };
   const state: RunState = {};
   const program = buildProgram(fullIo, state);
