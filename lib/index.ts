@@ -10,6 +10,7 @@
  * node_modules, and a `tsc`-compiled app cannot import this entry until a JavaScript build is
  * published. Only this entry is exported: files behind it may move.
  */
+export { AuditExport, type AuditExportProps } from './audit-export';
 export { KeygateAuthorizer, type KeygateAuthorizerProps, type ProtectOptions } from './keygate-authorizer';
 export { KeygateStack, type KeygateStackProps, stackNameFromContext } from './keygate-stack';
 export { type IKeyStore, KeyStore, type KeyStoreAttributes, type KeyStoreProps } from './key-store';

@@ -3,19 +3,26 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { COUNTER_TABLE, KEY_TABLE, type TableSchema } from '../adapters/dynamodb/table-schema';
+import { AUDIT_PREFIX, COUNTER_TABLE, KEY_TABLE, type TableSchema } from '../adapters/dynamodb/table-schema';
 
 /*
  * Partition-key prefixes of the items each function touches, as adapters/dynamodb writes them
- * (key-repository.ts: `KEY#<id>`, `HASH#<sha256>`; counter-store.ts: `CTR#<keyId>`).
+ * (key-repository.ts: `KEY#<id>`, `HASH#<sha256>`; counter-store.ts: `CTR#<keyId>`;
+ * audit-store.ts: `AUDIT#<keyId>`, `AUDIT#OWNER#<ownerId>`).
  * test/infra/iam-calls.test.ts runs the adapters against a recording client and fails if they
  * ever send a key these patterns do not cover.
  */
 export const KEY_ITEMS = 'KEY#*';
 export const HASH_ITEMS = 'HASH#*';
 export const COUNTER_ITEMS = 'CTR#*';
-/** The indexes the keys Lambda queries (`DynamoKeyRepository.list`). */
-export const MANAGE_QUERY_INDEXES: readonly string[] = ['byOwner', 'byCreated'];
+/** Audit entries, about a key (`AUDIT#<keyId>`) or a denied create (`AUDIT#OWNER#<ownerId>`). */
+export const AUDIT_ITEMS = `${AUDIT_PREFIX}*`;
+/**
+ * The indexes the keys Lambda queries: `byOwner` and `byCreated` for keys
+ * (`DynamoKeyRepository.list`) and audit entries, `byActor` for audit entries only
+ * (`DynamoAuditStore.query`). Never `byExpiry`.
+ */
+export const MANAGE_QUERY_INDEXES: readonly string[] = ['byOwner', 'byCreated', 'byActor'];
 
 /**
  * What the authorizer needs of a key store: both tables, the key that encrypts them, and the
@@ -163,6 +170,10 @@ export class KeyStore extends Construct implements IKeyStore {
       removalPolicy,
     });
 
+    // Indexes and TTL come from the schema (KEY_TABLE: `ttl`, read only on audit entries).
+    // CloudFormation creates or deletes at most one GSI per table per stack update, so a
+    // schema change must add one index per deployment (byActor was the only one added with
+    // the audit log; TTL is a separate DynamoDB call in the same update).
     for (const index of this.schema.globalSecondaryIndexes) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.indexName,
@@ -197,30 +208,41 @@ export class KeyStore extends Construct implements IKeyStore {
   }
 
   /**
-   * The keys Lambda: create, read, list, update, revoke and rotate key records, envelope-encrypt
-   * their sensitive attributes, report usage, and verify keys for `POST /v1/verify`.
+   * The keys Lambda: create, read, list, update, revoke and rotate key records with their audit
+   * entries, read the audit log, envelope-encrypt sensitive attributes, report usage, verify keys
+   * for `POST /v1/verify` and count leak reports per source IP.
    *
    * What the keys Lambda calls (lambdas/keys/handler.ts → adapters/dynamodb):
-   * `getById` (GetItem, `KEY#`), `getAuthzByHash` (GetItem, `HASH#`, for verify),
-   * `create` / `update` / `rotate` (TransactWriteItems of Puts on `KEY#` and `HASH#` items;
-   * the Puts carry their own conditions, so no `ConditionCheck` entry is used), `list` (Query on
-   * `byOwner` or `byCreated`), `touchLastUsed` (for verify), `DynamoCounterStore.peek`
-   * (GetItem, `CTR#`) and `consume` (UpdateItem, `CTR#`). No DeleteItem (records are never
-   * deleted), no ConditionCheckItem, no Query on the table itself, no `byExpiry` (only
-   * `listExpiring` reads it, and no function calls that yet).
+   * `getById` (GetItem, `KEY#`), `getAuthzByHash` (GetItem, `HASH#`, for verify and leak
+   * reports), `create` / `update` / `rotate` (TransactWriteItems of Puts on `KEY#` and `HASH#`
+   * items and on the change's `AUDIT#<keyId>` entries; the Puts carry their own conditions, so no
+   * `ConditionCheck` entry is used), `DynamoAuditStore.record` (PutItem of an `AUDIT#` item for a
+   * denied attempt), `DynamoAuditStore.query` (Query on the table for `AUDIT#<keyId>`, or on
+   * `byActor`, `byOwner` or `byCreated`), `list` (Query on `byOwner` or `byCreated`),
+   * `touchLastUsed` (for verify), `DynamoCounterStore.peek` (GetItem, `CTR#`) and `consume`
+   * (UpdateItem, `CTR#`, also `CTR#leak-ip:<ip>` for the leak report's per-IP limit).
+   * No DeleteItem (records and entries are never deleted; TTL expires entries), no
+   * ConditionCheckItem, no GetItem of audit entries, no `byExpiry` (only `listExpiring` reads it,
+   * and no function calls that yet).
    *
    * IAM actions:
    * - `dynamodb:GetItem`, `dynamodb:PutItem` on the key table, only for `KEY#*` and `HASH#*`
    *   items. `TransactWriteItems` has no action of its own: each Put in it is authorized as
    *   `PutItem`, conditions included.
+   * - `dynamodb:PutItem` and `dynamodb:Query` on the key table, only for `AUDIT#*` partitions
+   *   (`dynamodb:LeadingKeys`): audit entries are written and read, never read one by one
    * - `dynamodb:UpdateItem` on the key table limited to `lastUsedAt` (see {@link grantTouchLastUsed})
-   * - `dynamodb:Query` on the `byOwner` and `byCreated` indexes (explicit ARNs, no `index/*`)
+   * - `dynamodb:Query` on the `byOwner`, `byCreated` and `byActor` indexes (explicit ARNs, no
+   *   `index/*`)
    * - `dynamodb:GetItem`, `dynamodb:UpdateItem` on the counter table, only for `CTR#*` items
    * - `kms:GenerateDataKey`, `kms:Decrypt` on `RecordKey`
    * - `kms:Decrypt` on the table key via DynamoDB only (see {@link grantTableKeyViaDynamoDb})
    */
   public grantManage(grantee: iam.IGrantable): iam.Grant {
     const items = grantItems(grantee, ['dynamodb:GetItem', 'dynamodb:PutItem'], this.table, [KEY_ITEMS, HASH_ITEMS]);
+    // On the table itself a Query's leading key is the partition key it names, so the
+    // condition confines it to audit partitions (never KEY#, HASH# or anything else).
+    const audit = grantItems(grantee, ['dynamodb:PutItem', 'dynamodb:Query'], this.table, [AUDIT_ITEMS]);
     const indexes = iam.Grant.addToPrincipal({
       grantee,
       actions: ['dynamodb:Query'],
@@ -240,6 +262,7 @@ export class KeyStore extends Construct implements IKeyStore {
     });
     const counters = grantItems(grantee, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], this.counterTable, [COUNTER_ITEMS]);
     return items
+      .combine(audit)
       .combine(grantTouchLastUsed(grantee, this.table, this.schema))
       .combine(indexes)
       .combine(counters)
@@ -250,8 +273,9 @@ export class KeyStore extends Construct implements IKeyStore {
 
 /**
  * Item-level actions on `table`, only for items whose partition key matches one of
- * `leadingKeys` (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`, which for these
- * single-item actions is the one partition key value of the request).
+ * `leadingKeys` (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`, which for single-item
+ * actions is the one partition key value of the request, and for a Query on the table the
+ * partition key value its key condition names).
  */
 function grantItems(grantee: iam.IGrantable, actions: string[], table: dynamodb.ITable, leadingKeys: string[]): iam.Grant {
   return iam.Grant.addToPrincipal({

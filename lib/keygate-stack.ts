@@ -6,6 +6,7 @@ import {
   GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT,
 } from '../core/gateway-responses';
 import { resolveDeployment } from '../core/settings';
+import { AuditExport } from './audit-export';
 import { KeyAuthorizer } from './key-authorizer';
 import { KeyStore } from './key-store';
 import { ManagementApi } from './management-api';
@@ -77,6 +78,9 @@ function integerContext(node: Node, key: string, fallback: number, min: number, 
  * - `keygate:usageAnalytics` (default true): usage records to S3 via Firehose, queried with
  *   Athena (`UsageAnalytics`); `keygate:usageRetentionDays` (default 400) and
  *   `keygate:athenaBytesScannedCutoff` (default 10 GB) tune it
+ * - `keygate:auditExport` (default true when usage analytics is on): every `keygate.audit.*`
+ *   and `keygate.key.leaked` event to the usage bucket under `audit/dt=YYYY-MM-DD/`
+ *   (`AuditExport`); true with analytics off fails synthesis (there is no bucket)
  *
  * Names that must be unique per account and Region (the usage-plan key value, the event bus)
  * derive from the stack name and Region (lib/physical-names.ts), so stacks with different
@@ -93,6 +97,8 @@ export class KeygateStack extends Stack {
   public readonly usageReports?: UsageReportsFunction;
   /** Hourly usage anomaly alerts, when usage analytics is on and keygate:anomalyDetection is not false. */
   public readonly usageAnomalies?: UsageAnomalies;
+  /** Audit events to the usage bucket, when usage analytics is on and keygate:auditExport is not false. */
+  public readonly auditExport?: AuditExport;
 
   constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
     super(scope, id, props);
@@ -139,6 +145,16 @@ export class KeygateStack extends Stack {
           Number.MAX_SAFE_INTEGER,
         ),
       });
+    }
+
+    // The audit log's archive copy goes to the usage bucket, so it exists only with analytics.
+    // Read (and validated) even with analytics off; asking for it then is an error, not a no-op.
+    const auditExport = booleanContext(this.node, 'keygate:auditExport', this.usageAnalytics !== undefined);
+    if (auditExport && !this.usageAnalytics) {
+      throw new Error('keygate:auditExport needs keygate:usageAnalytics (the export writes to the usage bucket); set keygate:auditExport=false or turn usage analytics on');
+    }
+    if (auditExport && this.usageAnalytics) {
+      this.auditExport = new AuditExport(this, 'AuditExport', { eventBus: this.notifications.bus, bucket: this.usageAnalytics.bucket });
     }
 
     // Read (and validated) even with analytics off, so a typo still fails synth.
@@ -207,7 +223,9 @@ export class KeygateStack extends Stack {
     });
     if (this.usageAnalytics) {
       new CfnOutput(this, 'UsageBucketName', {
-        description: 'S3 bucket holding the usage records (usage/dt=YYYY-MM-DD/, Parquet) and Athena results',
+        description: this.auditExport
+          ? 'S3 bucket holding the usage records (usage/dt=YYYY-MM-DD/, Parquet), the audit events (audit/dt=YYYY-MM-DD/, GZIP JSON lines) and Athena results'
+          : 'S3 bucket holding the usage records (usage/dt=YYYY-MM-DD/, Parquet) and Athena results',
         value: this.usageAnalytics.bucket.bucketName,
       });
       new CfnOutput(this, 'GlueDatabase', {

@@ -115,7 +115,7 @@ export class UsageAnalytics extends Construct {
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
-        'The usage bucket is written only by the Firehose role and read through the Athena workgroup; both are IAM-controlled and their API calls are in CloudTrail. A server-access-log bucket would be a second bucket holding a log of the log.',
+        'The usage bucket is written only by Keygate\'s Firehose roles (usage records, and audit events when the audit export is on, each under its own prefixes) and read through the Athena workgroup; all are IAM-controlled and their API calls are in CloudTrail. A server-access-log bucket would be a second bucket holding a log of the log.',
     });
 
     // --- Glue database and table (schema from USAGE_FIELDS) ---------------------------------

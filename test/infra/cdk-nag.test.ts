@@ -46,10 +46,17 @@ function reportIam5Findings(b: BuiltKeygate): string[] {
   return ['usage', 'athena-results'].map((prefix) => `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/${prefix}/*]`);
 }
 
-/** Acknowledgements UsageAnalytics adds (keygate:usageAnalytics is on by default). */
+/** The IAM5 findings the audit export's delivery stream role is acknowledged for: object writes under audit/ and audit-errors/. */
+function auditIam5Findings(b: BuiltKeygate): string[] {
+  const bucket = b.stack.getLogicalId(b.stack.usageAnalytics!.bucket.node.defaultChild as CfnElement);
+  return ['audit', 'audit-errors'].map((prefix) => `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/${prefix}/*]`);
+}
+
+/** Acknowledgements UsageAnalytics and the audit export add (both on by default). */
 function usageAcks(b: BuiltKeygate): string[] {
   return [
     'AwsSolutions-S1 @ Keygate/UsageAnalytics/Bucket',
+    ...auditIam5Findings(b).map((id) => `${id} @ Keygate/AuditExport/DeliveryStreamRole`),
     ...usageIam5Findings(b).map((id) => `${id} @ Keygate/UsageAnalytics/DeliveryStreamRole`),
     ...reportIam5Findings(b).flatMap((id) => [`${id} @ Keygate/UsageReports/Role`, `${id} @ Keygate/ManagementApi/KeysFunctionRole`, `${id} @ Keygate/UsageAnomalies/FunctionRole`]),
   ];
@@ -65,6 +72,15 @@ describe('cdk-nag AwsSolutions', () => {
   it('reports no unacknowledged finding, errors or warnings', () => {
     const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(k.app);
     expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+
+  it('acknowledges the leak report as unauthenticated for its own reason, not as a liveness probe', () => {
+    const apig4 = acknowledgements(k.app).filter((a) => a.id === 'AwsSolutions-APIG4');
+    const leak = apig4.find((a) => a.path.endsWith('/Default/v1/keys/revoke-leaked/POST'));
+    expect(leak?.reason).toMatch(/^POST \/v1\/keys\/revoke-leaked: the leak report\. Possession of a key is the authority/);
+    expect(leak?.reason).toMatch(/per source IP/);
+    expect(apig4.find((a) => a.path.endsWith('/Default/health/GET'))?.reason).toMatch(/liveness probe/);
+    expect(apig4.filter((a) => a.reason.includes('liveness'))).toHaveLength(1);
   });
 
   it('gives every acknowledgement a specific reason', () => {
@@ -102,7 +118,7 @@ describe('cdk-nag AwsSolutions', () => {
           'AwsSolutions-COG4',
           'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
           'AwsSolutions-S1',
-          ...new Set([...usageIam5Findings(bare), ...reportIam5Findings(bare)]),
+          ...new Set([...usageIam5Findings(bare), ...reportIam5Findings(bare), ...auditIam5Findings(bare)]),
         ].sort(),
       );
     } finally {

@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CfnElement, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -8,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_TABLE } from '../../adapters/dynamodb/table-schema';
 import { ADMITTED_USAGE_KEY, configFromContext, configToEnv, INFRA_ENV } from '../../core/config';
 import { GATEWAY_RESPONSES, gatewayResponse } from '../../core/gateway-responses';
+import { ManagementApi } from '../../lib/management-api';
 import { admittedUsageKeyValue } from '../../lib/physical-names';
 import { ROUTES } from '../../core/routes';
 import { accessLogFormat, USAGE_FIELDS } from '../../core/usage-record';
@@ -61,6 +65,32 @@ describe('key store', () => {
           Projection: { ProjectionType: 'ALL' },
         })),
       ),
+    });
+  });
+
+  it('expires audit entries by TTL on `ttl` and indexes them by actor (sparse byActor, gsi4pk/gsi4sk)', () => {
+    // Prepare: both tables have this key schema; only the key table has indexes
+    const keyTable = { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] };
+
+    // Assess
+    expect(KEY_TABLE.timeToLiveAttribute).toBe('ttl');
+    k.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      ...keyTable,
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      GlobalSecondaryIndexes: Match.arrayWith([
+        {
+          IndexName: 'byActor',
+          KeySchema: [
+            { AttributeName: 'gsi4pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi4sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ]),
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'gsi4pk', AttributeType: 'S' },
+        { AttributeName: 'gsi4sk', AttributeType: 'S' },
+      ]),
     });
   });
 
@@ -133,6 +163,32 @@ describe('routes', () => {
     } else {
       expect(built!.authorizationType).toBe('NONE');
       expect(built!.authorizerId).toBeUndefined();
+    }
+  });
+
+  it('builds POST /v1/keys/revoke-leaked without authorizer or API key, beside /v1/keys/{id}', () => {
+    // Prepare
+    const leak = apiMethods(k.template).find((m) => m.method === 'POST' && m.path === '/v1/keys/revoke-leaked');
+    const all = resources();
+    const resourceOf = (path: string) =>
+      Object.values(all).filter((r) => r.Type === 'AWS::ApiGateway::Resource' && r.Properties.PathPart === path.split('/').at(-1));
+
+    // Assess: no key of any kind (the presented keys are the authority), served by the keys Lambda
+    expect(ROUTES.find((r) => r.operation === 'revokeLeaked')).toMatchObject({ method: 'POST', path: '/v1/keys/revoke-leaked', authorized: false });
+    expect(leak).toBeDefined();
+    expect(leak!.properties.AuthorizationType).toBe('NONE');
+    expect(leak!.properties.AuthorizerId).toBeUndefined();
+    expect(leak!.properties.ApiKeyRequired ?? false).toBe(false);
+    expect(JSON.stringify((leak!.properties.Integration as { Uri: unknown }).Uri)).toContain(JSON.stringify(ref(k.stack, k.stack.managementApi.keysFunction.functionArn)));
+    // a literal segment and the {id} parameter are siblings under one /v1/keys resource
+    const [literal] = resourceOf('/v1/keys/revoke-leaked');
+    const [param] = resourceOf('/v1/keys/{id}');
+    expect(literal).toBeDefined();
+    expect(param).toBeDefined();
+    expect(literal!.Properties.ParentId).toEqual(param!.Properties.ParentId);
+    // and {id}'s own methods are still behind the authorizer
+    for (const method of ['GET', 'PATCH', 'DELETE']) {
+      expect(apiMethods(k.template).find((m) => m.method === method && m.path === '/v1/keys/{id}')?.properties.AuthorizationType).toBe('CUSTOM');
     }
   });
 
@@ -215,7 +271,7 @@ describe('IAM', () => {
     expect(JSON.stringify(all)).not.toContain(JSON.stringify(ref(k.stack, k.stack.keyStore.recordKey.keyArn)));
   });
 
-  it('keys function: Get/Put on KEY# and HASH# items, lastUsedAt only, Query on byOwner and byCreated, counters, RecordKey', () => {
+  it('keys function: Get/Put on KEY# and HASH# items, Put/Query on AUDIT# partitions, lastUsedAt only, Query on byOwner, byCreated and byActor, counters, RecordKey', () => {
     const fn = k.stack.managementApi.keysFunction;
     const table = ref(k.stack, k.stack.keyStore.table.tableArn);
     const counterTable = ref(k.stack, k.stack.keyStore.counterTable.tableArn);
@@ -225,9 +281,12 @@ describe('IAM', () => {
       [
         row('dynamodb:GetItem', table, leading('KEY#*', 'HASH#*')),
         row('dynamodb:PutItem', table, leading('KEY#*', 'HASH#*')),
+        row('dynamodb:PutItem', table, leading('AUDIT#*')),
+        row('dynamodb:Query', table, leading('AUDIT#*')),
         row('dynamodb:UpdateItem', table, lastUsedOnly),
         row('dynamodb:Query', index('byOwner')),
         row('dynamodb:Query', index('byCreated')),
+        row('dynamodb:Query', index('byActor')),
         row('dynamodb:GetItem', counterTable, leading('CTR#*')),
         row('dynamodb:UpdateItem', counterTable, leading('CTR#*')),
       ].sort(),
@@ -308,6 +367,19 @@ describe('functions', () => {
       [INFRA_ENV.tableName]: ref(k.stack, k.stack.keyStore.table.tableName),
       [INFRA_ENV.kmsKeyId]: ref(k.stack, k.stack.keyStore.recordKey.keyArn),
     });
+  });
+
+  it('keys function: audit retention from keygate:auditRetentionDays (default 400), validated at synth', () => {
+    // Prepare + Act
+    const v = buildKeygate({ bundle: false, context: { 'keygate:auditRetentionDays': '30' } });
+    const envOf = (b: BuiltKeygate) =>
+      (b.template.toJSON().Resources[b.stack.getLogicalId(b.stack.managementApi.keysFunction.node.defaultChild as CfnElement)].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+
+    // Assess
+    expect(envOf(k).KEYGATE_AUDIT_RETENTION_DAYS).toBe('400');
+    expect(envOf(v).KEYGATE_AUDIT_RETENTION_DAYS).toBe('30');
+    expect(() => buildKeygate({ bundle: false, context: { 'keygate:auditRetentionDays': 0 } })).toThrow(/auditRetentionDays must be an integer from 1 to 3650/);
+    expect(() => buildKeygate({ bundle: false, context: { 'keygate:auditRetentionDays': 'forever' } })).toThrow(/auditRetentionDays/);
   });
 
   it('each function logs to its own log group with one-month retention', () => {
@@ -407,6 +479,25 @@ describe('variants (no bundling)', () => {
     expect(new AwsSolutionsChecks().validateScope(v.app).violations).toEqual([]);
     const ackIds = v.stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).flatMap((m) => Object.keys(m.data as object)));
     expect(ackIds.some((id) => id.includes('APIG3'))).toBe(false);
+  });
+
+  it('refuses a route without API key whose reason for going without one was never reviewed', () => {
+    // Prepare: whoami, marked authorized: false
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Unreviewed');
+    const table = new dynamodb.Table(stack, 'Table', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    const whoami = ROUTES.find((r) => r.operation === 'whoami')!;
+
+    // Act + Assess
+    expect(() =>
+      new ManagementApi(stack, 'Api', {
+        table,
+        counterTable: table,
+        recordKey: new kms.Key(stack, 'Key'),
+        authorizer: { authorizerId: 'unused' } as apigateway.IAuthorizer,
+        routes: [{ ...whoami, authorized: false }],
+      }),
+    ).toThrow(/GET \/v1\/whoami \(whoami\) is marked authorized: false, but no reason/);
   });
 
   it('rejects an invalid keygate:* setting at synth time', () => {

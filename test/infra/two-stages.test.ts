@@ -231,8 +231,9 @@ describe('a failed first create leaves nothing behind', () => {
     const staging = buildKeygate({ bundle: false, context: { 'keygate:stackName': 'KeygateStaging', 'keygate:cloudWatchRole': false } });
     staging.template.resourceCountIs('AWS::ApiGateway::Account', 0);
     // The four function roles (authorizer, keys, usage reports, anomaly detection), the usage
-    // delivery stream's and the anomaly schedule's: no CloudWatch role among them.
-    staging.template.resourceCountIs('AWS::IAM::Role', 6);
+    // delivery stream's, the anomaly schedule's and the audit export's two (its delivery stream,
+    // its EventBridge rule): no CloudWatch role among them.
+    staging.template.resourceCountIs('AWS::IAM::Role', 8);
     expect(Object.keys(staging.template.findResources('AWS::IAM::Role')).filter((id) => id.includes('CloudWatchRole'))).toEqual([]);
     k.template.resourceCountIs('AWS::ApiGateway::Account', 1);
   });
