@@ -43,13 +43,14 @@ export function formatChangeValue(field: string, value: unknown): string {
 
 /**
  * `scopes: [a] → [a,b]; metadata: changed`. A sealed field (description, metadata) shows only
- * that it changed — the entry holds a digest, never the value. When no change has a `before`
- * (a key that did not exist: create, or the new key of a rotation), the values are listed as
- * set: `name: billing; scopes: [a]`.
+ * that it changed — the entry holds a digest, never the value. A new key (create, or the new key
+ * of a rotation) lists the values it was made with: `ownerId: acme; name: billing; scopes: [a]`.
+ * A key is new when its owner appears from nothing: the owner is always set and never changes.
+ * (That no change has a `before` is not enough: a rotation can set only fields that were unset.)
  */
 export function summarizeChanges(changes: readonly AuditChange[]): string {
   if (changes.length === 0) return '-';
-  const isNew = changes.every((c) => !('before' in c) || c.before === undefined);
+  const isNew = changes.some((c) => c.field === 'ownerId' && c.before === undefined && c.after !== undefined);
   return changes
     .map((c) => {
       if (c.sealed) return `${c.field}: changed`;

@@ -132,6 +132,13 @@ describe('audit table', () => {
     expect(text).toBe('ownerId: acme; name: billing; scopes: [echo:read]; rateLimit: 100 per 60s; quota: 1000/day; metadata: changed');
   });
 
+  it('shows fields an existing key gets set for the first time as - → value', () => {
+    // The old key of a rotation: expiry and replacement were both unset before.
+    expect(summarizeChanges([{ field: 'expiresAt', after: '2026-11-27T10:00:00.000Z' }, { field: 'replacedBy', after: KEY }])).toBe(
+      `expiresAt: - → 2026-11-27T10:00:00.000Z; replacedBy: - → ${KEY}`,
+    );
+  });
+
   it('shows a value that appears or goes away as -', () => {
     expect(summarizeChanges([{ field: 'status', before: 'active', after: 'revoked' }, { field: 'revokedAt', after: '2026-11-26T10:00:00.000Z' }, { field: 'rateLimit', before: { limit: 5, windowSeconds: 1 } }])).toBe(
       'status: active → revoked; revokedAt: - → 2026-11-26T10:00:00.000Z; rateLimit: 5 per 1s → -',
@@ -140,7 +147,7 @@ describe('audit table', () => {
 
   it('prints time, action, outcome, actor, target, source IP and changes, newest first', () => {
     // Prepare
-    const older = entry({ at: '2026-11-26T09:00:00.000Z', action: 'key.created', changes: [{ field: 'name', after: 'billing' }] });
+    const older = entry({ at: '2026-11-26T09:00:00.000Z', action: 'key.created', changes: [{ field: 'ownerId', after: 'acme' }, { field: 'name', after: 'billing' }] });
     const newer = entry({ at: '2026-11-26T10:00:00.123Z', changes: [{ field: 'name', before: 'billing', after: 'payments' }] });
     // Act
     const table = formatAuditTable([older, newer]);
@@ -148,7 +155,7 @@ describe('audit table', () => {
     expect(table.split('\n')[0]!.split(/ {2,}/)).toEqual(['TIME', 'ACTION', 'OUTCOME', 'ACTOR', 'TARGET', 'SOURCE IP', 'CHANGES']);
     expect(rows(table)).toEqual([
       ['2026-11-26T10:00:00Z', 'key.updated', 'success', `${ADMIN} (ops)`, KEY, '203.0.113.7', 'name: billing → payments'],
-      ['2026-11-26T09:00:00Z', 'key.created', 'success', `${ADMIN} (ops)`, KEY, '203.0.113.7', 'name: billing'],
+      ['2026-11-26T09:00:00Z', 'key.created', 'success', `${ADMIN} (ops)`, KEY, '203.0.113.7', 'ownerId: acme; name: billing'],
     ]);
   });
 
