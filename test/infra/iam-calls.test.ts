@@ -10,18 +10,21 @@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoAuditStore } from '../../adapters/dynamodb/audit-store';
 import { DynamoCounterStore } from '../../adapters/dynamodb/counter-store';
 import { DynamoKeyRepository } from '../../adapters/dynamodb/key-repository';
-import type { AuditEntry } from '../../core/audit';
+import { type AuditEntry, deniedEntry } from '../../core/audit';
+import { LEAK_REPORT_PLAN, leakCounterId } from '../../core/leak-response';
 import type { LimitPlan } from '../../core/limits';
 import type { SealedKeyRecord } from '../../core/records';
-import { auditedCreate } from '../support/audit-fixtures';
+import { auditedCreate, TEST_AUDIT_POLICY } from '../support/audit-fixtures';
 import { actionsOf, buildKeygate, type BuiltKeygate, logicalIdOf, ref, removeBuilds, resourcesOf, roleStatements } from './keygate-app';
 
 const KEYS = 'key-table';
@@ -59,6 +62,17 @@ function attributesOf(input: Record<string, unknown>): string[] {
   return [...names].sort();
 }
 
+/** The partition key value a Query on the table names: the value `pk = :v` binds in its key condition. */
+function queriedPartition(input: Record<string, unknown>): string {
+  const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+  for (const m of String(input.KeyConditionExpression).matchAll(/(#?[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(:[A-Za-z0-9_]+)/g)) {
+    const name = m[1]!.startsWith('#') ? names[m[1]!] : m[1];
+    if (name === 'pk') return String(values[m[2]!]);
+  }
+  throw new Error(`no partition key condition in ${String(input.KeyConditionExpression)}`);
+}
+
 /** A DocumentClient stand-in that records what IAM would evaluate and answers with empty results. */
 function recordingClient(accesses: Access[]): DynamoDBDocumentClient {
   const send = async (command: unknown): Promise<unknown> => {
@@ -78,9 +92,19 @@ function recordingClient(accesses: Access[]): DynamoDBDocumentClient {
       });
       return { Attributes: {} };
     }
+    if (command instanceof PutCommand) {
+      const i = command.input as Record<string, unknown> & { TableName: string; Item: { pk: string } };
+      accesses.push({ action: 'dynamodb:PutItem', table: i.TableName, leadingKey: i.Item.pk });
+      return {};
+    }
     if (command instanceof QueryCommand) {
       const i = command.input as { TableName: string; IndexName?: string };
-      accesses.push({ action: 'dynamodb:Query', table: i.TableName, ...(i.IndexName ? { index: i.IndexName } : {}) });
+      accesses.push({
+        action: 'dynamodb:Query',
+        table: i.TableName,
+        // On an index the grant has no LeadingKeys condition; on the table, the partition it names.
+        ...(i.IndexName ? { index: i.IndexName } : { leadingKey: queriedPartition(command.input as Record<string, unknown>) }),
+      });
       return { Items: [] };
     }
     if (command instanceof TransactWriteCommand) {
@@ -124,10 +148,10 @@ const PLAN: LimitPlan = { rateLimit: { limit: 10, windowSeconds: 60 }, quota: { 
 const NOW = new Date('2031-05-10T12:00:00.000Z');
 
 /** Runs `calls` against recording adapters; returns every access they asked for. */
-async function accessesOf(calls: (repo: DynamoKeyRepository, counters: DynamoCounterStore) => Promise<unknown>[]): Promise<Access[]> {
+async function accessesOf(calls: (repo: DynamoKeyRepository, counters: DynamoCounterStore, audit: DynamoAuditStore) => Promise<unknown>[]): Promise<Access[]> {
   const accesses: Access[] = [];
   const doc = recordingClient(accesses);
-  const settled = await Promise.allSettled(calls(new DynamoKeyRepository(doc, KEYS), new DynamoCounterStore(doc, COUNTERS)));
+  const settled = await Promise.allSettled(calls(new DynamoKeyRepository(doc, KEYS), new DynamoCounterStore(doc, COUNTERS), new DynamoAuditStore(doc, KEYS)));
   // An empty answer may make a method give up after its first request; what it sent still counts.
   expect(settled.length).toBeGreaterThan(0);
   return accesses;
@@ -200,6 +224,60 @@ describe('the grants cover every DynamoDB request the code sends', () => {
       new Set(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']),
     );
     for (const access of accesses) expect(allows(k.stack.managementApi.keysFunction, access), JSON.stringify(access)).toBe(true);
+  });
+
+  it('keys function: the audit log — entries in the transactions, denied attempts, queries on the table and every index', async () => {
+    // Prepare: a key acting on another owner's key, and a denied create (no key: the owner's partition)
+    const actor = { type: 'key' as const, keyId: ID_B, ownerId: 'globex' };
+    const denied = (target: { keyId?: string; ownerId: string }): AuditEntry =>
+      deniedEntry({ action: target.keyId ? 'key.updated' : 'key.created', reason: 'forbidden', target, context: { actor, request: { sourceIp: '203.0.113.9' } }, at: NOW }, TEST_AUDIT_POLICY);
+
+    // Act
+    const accesses = await accessesOf((repo, counters, audit) => [
+      repo.create(record(ID_A, HASH_A, 1), entryAbout(ID_A, HASH_A, 1)),
+      audit.record(denied({ keyId: ID_A, ownerId: 'acme' })),
+      audit.record(denied({ ownerId: 'acme' })),
+      audit.query({ keyId: ID_A, limit: 10 }),
+      audit.query({ actorKeyId: ID_B, limit: 10 }),
+      audit.query({ ownerId: 'acme', limit: 10 }),
+      audit.query({ limit: 10 }),
+      audit.entriesOfKey(ID_A),
+      // the leak report's per-IP limit
+      counters.consume(leakCounterId('203.0.113.9'), LEAK_REPORT_PLAN, NOW, 3),
+    ]);
+
+    // Assess: what was sent is what the audit log needs ...
+    const shape = (a: Access) => `${a.action} ${a.index ?? a.table} ${a.leadingKey?.replace(/^(AUDIT#OWNER#|AUDIT#|KEY#|HASH#|CTR#).*/, '$1') ?? ''}`.trim();
+    expect(new Set(accesses.map(shape))).toEqual(
+      new Set([
+        'dynamodb:PutItem key-table KEY#',
+        'dynamodb:PutItem key-table HASH#',
+        'dynamodb:PutItem key-table AUDIT#',
+        'dynamodb:PutItem key-table AUDIT#OWNER#',
+        'dynamodb:Query key-table AUDIT#',
+        'dynamodb:Query byActor',
+        'dynamodb:Query byOwner',
+        'dynamodb:Query byCreated',
+        'dynamodb:UpdateItem counter-table CTR#',
+      ]),
+    );
+    expect(accesses.find((a) => a.table === COUNTERS)?.leadingKey).toBe('CTR#leak-ip:203.0.113.9');
+    // ... the keys function may do all of it, the authorizer none of the audit part
+    for (const access of accesses) expect(allows(k.stack.managementApi.keysFunction, access), JSON.stringify(access)).toBe(true);
+    for (const access of accesses.filter((a) => a.table === KEYS)) expect(allows(k.stack.keyAuthorizer.handler, access), JSON.stringify(access)).toBe(false);
+  });
+
+  it('keys function: audit grants stay on audit partitions (no Query of key or hash partitions, no reading entries one by one)', () => {
+    const keys = k.stack.managementApi.keysFunction;
+    expect(allows(keys, { action: 'dynamodb:Query', table: KEYS, leadingKey: `KEY#${ID_A}` })).toBe(false);
+    expect(allows(keys, { action: 'dynamodb:Query', table: KEYS, leadingKey: `HASH#${HASH_A}` })).toBe(false);
+    expect(allows(keys, { action: 'dynamodb:Query', table: COUNTERS, leadingKey: `CTR#${ID_A}` })).toBe(false);
+    expect(allows(keys, { action: 'dynamodb:GetItem', table: KEYS, leadingKey: `AUDIT#${ID_A}` })).toBe(false);
+    expect(allows(keys, { action: 'dynamodb:UpdateItem', table: KEYS, leadingKey: `AUDIT#${ID_A}`, attributes: ['pk', 'sk', 'digest'] })).toBe(false);
+    expect(allows(keys, { action: 'dynamodb:DeleteItem', table: KEYS, leadingKey: `AUDIT#${ID_A}` })).toBe(false);
+    expect(allows(keys, { action: 'dynamodb:PutItem', table: COUNTERS, leadingKey: `AUDIT#${ID_A}` })).toBe(false);
+    // and the control: what it does send is allowed
+    expect(allows(keys, { action: 'dynamodb:Query', table: KEYS, leadingKey: `AUDIT#${ID_A}` })).toBe(true);
   });
 
   it('the check is live: what only the keys function may do is refused to the authorizer', async () => {
