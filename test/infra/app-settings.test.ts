@@ -85,6 +85,25 @@ describe('bin/app.ts with a KEYGATE_CONFIG stage file', () => {
     expect(run.stderr).toMatch(/cdk\.json context: unknown setting "keygate:cacheTTL"/);
   });
 
+  it('hands keygate:auditRetentionDays to the keys Lambda, and fails naming it when out of range', () => {
+    // Prepare + Act: a stage file, as an operator sets it
+    const run = synth('audit-retention', { 'keygate:auditRetentionDays': 90 });
+    const bad = synth('audit-retention-bad', undefined, { 'keygate:auditRetentionDays': '0' });
+
+    // Assess
+    expect(run.status, run.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(run.outdir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { properties?: { templateFile?: string } }> };
+    const templateFile = Object.values(manifest.artifacts).find((a) => a.properties?.templateFile)!.properties!.templateFile!;
+    const template = JSON.parse(readFileSync(join(run.outdir, templateFile), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const keysEnv = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((r) => (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables)
+      .find((v) => v.POWERTOOLS_SERVICE_NAME === 'keygate-keys');
+    expect(keysEnv?.KEYGATE_AUDIT_RETENTION_DAYS).toBe('90');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/auditRetentionDays must be an integer from 1 to 3650 \(got "0"\)/);
+  });
+
   it('fails naming the route entry when a route in the file is bad', () => {
     const run = synth('bad-route', {
       'keygate:routes': [{ path: '/orders/{id}', methods: ['GET'], scopes: ['orders:read'], upstream: 'https://orders.example.com/orders/{id}' }],
