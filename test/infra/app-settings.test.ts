@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KNOWN_SETTINGS } from '../../core/settings';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
@@ -102,6 +103,16 @@ describe('bin/app.ts with a KEYGATE_CONFIG stage file', () => {
     expect(keysEnv?.KEYGATE_AUDIT_RETENTION_DAYS).toBe('90');
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/auditRetentionDays must be an integer from 1 to 3650 \(got "0"\)/);
+  });
+
+  // Runs once core/settings.ts registers keygate:auditExport (until then bin/app.ts rejects it as unknown).
+  it.skipIf(!KNOWN_SETTINGS.includes('keygate:auditExport'))('keygate:auditExport=false from the command line builds no audit export', () => {
+    const run = synth('audit-export-off', undefined, { 'keygate:auditExport': 'false' });
+    expect(run.status, run.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(run.outdir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { properties?: { templateFile?: string } }> };
+    const templateFile = Object.values(manifest.artifacts).find((a) => a.properties?.templateFile)!.properties!.templateFile!;
+    const template = JSON.parse(readFileSync(join(run.outdir, templateFile), 'utf8')) as { Resources: Record<string, { Type: string }> };
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule')).toEqual([]);
   });
 
   it('fails naming the route entry when a route in the file is bad', () => {
