@@ -109,7 +109,16 @@ export class AuditService {
     }
     const verdicts: ChainVerdict[] = [];
     for (const k of keys) {
-      verdicts.push(verifyChain(k.id, await this.deps.store.entriesOfKey(k.id), k.auditHead, now));
+      let verdict = verifyChain(k.id, await this.deps.store.entriesOfKey(k.id), k.auditHead, now);
+      if (!verdict.ok) {
+        // A change landing between the two reads, or a key page read from an eventually
+        // consistent index, looks like a broken head: read entries, then the record (strongly
+        // consistent), and judge again. A real break fails both times.
+        const entries = await this.deps.store.entriesOfKey(k.id);
+        const fresh = await this.deps.repo.getById(k.id);
+        verdict = verifyChain(k.id, entries, fresh?.auditHead, this.deps.clock.now());
+      }
+      verdicts.push(verdict);
     }
     const firstBroken = verdicts.find((v) => !v.ok) ?? null;
     return {

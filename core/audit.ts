@@ -255,7 +255,7 @@ export interface ChainVerdict {
   readonly entries: number;
   readonly firstSeq: number | null;
   readonly lastSeq: number | null;
-  /** Entries before `firstSeq` were deleted by retention (or predate the audit log). */
+  /** Some entries were deleted by retention (or predate the audit log): before `firstSeq`, or in a gap that retention explains. */
   readonly pruned: boolean;
   /** The first broken link, oldest first. */
   readonly broken?: { readonly reason: ChainBreak; readonly seq: number; readonly entryId?: string; readonly detail: string };
@@ -300,6 +300,12 @@ export function verifyChain(keyId: string, entries: readonly AuditEntry[], head:
     }
     const prev = chained[i - 1]!;
     if (link.seq !== prev.chain!.seq + 1) {
+      // TTL deletes in no set order, and a shorter retention makes newer entries expire first:
+      // a gap is retention's doing when the entry just before `e` was due for deletion.
+      if (link.prevExpiresAt !== undefined && link.prevExpiresAt <= nowS) {
+        pruned = true;
+        continue;
+      }
       const missing = prev.chain!.seq + 1;
       return verdict({ reason: 'missing_entry', seq: missing, detail: `the entry with seq ${missing}, between ${prev.id} and ${e.id}, is missing` }, pruned);
     }

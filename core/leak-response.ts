@@ -11,7 +11,7 @@ import type { RequestInfo } from './audit';
 import type { KeyService } from './key-service';
 import { hashKey, parseKey } from './key-format';
 import { headlineStatus, type LimitPlan, PROBLEM_CODE_FOR } from './limits';
-import type { Clock, CounterStore, EventSink, Logger } from './ports';
+import { type Clock, ConflictError, type CounterStore, type EventSink, type Logger } from './ports';
 import { ProblemError } from './problem';
 
 /**
@@ -67,7 +67,7 @@ export class LeakResponse {
     for (const candidate of unique) {
       // Not a well-formed key of this deployment (shape, checksum, prefix): nothing to look up.
       if (!parseKey(candidate, this.deps.keyPrefix).ok) continue;
-      const done = await this.deps.service.revokeLeaked(hashKey(candidate), request);
+      const done = await this.revokeOne(hashKey(candidate), request);
       if (!done) continue;
       revoked++;
       await this.deps.events
@@ -75,5 +75,19 @@ export class LeakResponse {
         .catch((error: unknown) => this.deps.logger?.log('warn', 'event publish failed', { type: KEY_LEAKED_EVENT, keyId: done.keyId, error }));
     }
     return revoked;
+  }
+
+  /**
+   * One key; a concurrent change of the same key (ConflictError) is retried on the fresh record,
+   * so a race never turns the uniform 202 into a 409 or skips the rest of the report.
+   */
+  private async revokeOne(hash: string, request: RequestInfo): ReturnType<KeyService['revokeLeaked']> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.service.revokeLeaked(hash, request);
+      } catch (err) {
+        if (!(err instanceof ConflictError) || attempt === 3) throw err;
+      }
+    }
   }
 }

@@ -21,6 +21,7 @@ export const INFRA_SETTINGS: Readonly<Record<string, string>> = {
   'keygate:athenaBytesScannedCutoff': 'bytes an Athena query in the usage workgroup may scan before it is cancelled, at least 10000000 (default 10000000000)',
   // Usage anomaly alerts (core/usage-anomalies.ts parses them; docs/anomalies.md). The local timer reads keygate:anomalies too.
   'keygate:anomalyDetection': 'hourly usage anomaly detection with keygate.usage.anomaly events; needs keygate:usageAnalytics (default true)',
+  'keygate:auditExport': 'every keygate.audit.* and keygate.key.leaked event to the usage bucket under audit/ (GZIP JSON lines) via Firehose; needs keygate:usageAnalytics (default true when analytics is on)',
   'keygate:anomalySchedule': 'EventBridge Scheduler expression (UTC) of the anomaly detection run (default "cron(15 * * * ? *)")',
   'keygate:anomalies': 'anomaly thresholds, any of {requestSpike, errorRate, failedAuth, quotaProjection} with their fields (defaults in docs/anomalies.md)',
 };
