@@ -10,7 +10,8 @@ import { createTable } from '../../adapters/dynamodb/create-tables';
 import { KEY_TABLE, type TableSchema } from '../../adapters/dynamodb/table-schema';
 import { deniedEntry } from '../../core/audit';
 import { newKeyId } from '../../core/ids';
-import { dynamoEndpoint, uniqueTableName } from '../support/local';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-local';
+import { uniqueTableName } from '../support/local';
 
 /** The key table as it was before the audit log. */
 const OLD_KEY_TABLE: TableSchema = {
@@ -21,14 +22,19 @@ const OLD_KEY_TABLE: TableSchema = {
 
 let client: DynamoDBClient;
 let doc: ReturnType<typeof createDocumentClient>;
+// Its own DynamoDB Local: on the shared one, busy with every other suite, building an index on an
+// existing table was seen to take over 30 s (the background backfill starves), here about 1 s.
+let ddb: DynamoDbLocal;
 
-beforeAll(() => {
-  client = new DynamoDBClient({ endpoint: dynamoEndpoint(), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  doc = createDocumentClient({ endpoint: dynamoEndpoint() });
-});
-afterAll(() => {
+beforeAll(async () => {
+  ddb = await startDynamoDbLocal({ timeoutMs: 60_000 });
+  client = new DynamoDBClient({ endpoint: ddb.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  doc = createDocumentClient({ endpoint: ddb.endpoint });
+}, 90_000);
+afterAll(async () => {
   doc?.destroy();
   client?.destroy();
+  await ddb?.stop();
 });
 
 const indexesOf = async (table: string) =>
@@ -36,7 +42,7 @@ const indexesOf = async (table: string) =>
 const ttlOf = async (table: string) => (await client.send(new DescribeTimeToLiveCommand({ TableName: table }))).TimeToLiveDescription;
 
 describe('createTable on an existing table', () => {
-  it('adds the missing byActor index and enables TTL on a key table made by the old schema', async () => {
+  it('adds the missing byActor index and enables TTL on a key table made by the old schema', { timeout: 120_000 }, async () => {
     // Prepare
     const table = uniqueTableName('migrate');
     await createTable(client, table, OLD_KEY_TABLE);
