@@ -14,7 +14,11 @@ import { createHash } from 'node:crypto';
 import { ulid } from './ids';
 import type { KeyRecord } from './records';
 
-export const AUDIT_ACTIONS = ['key.created', 'key.updated', 'key.revoked', 'key.rotated', 'key.leak_revoked'] as const;
+/**
+ * `key.expiring_notified` / `key.expired_notified`: the expiry scan (core/expiry-scan.ts) told the
+ * owner; unchained entries by the service (actor `system`), one per event sent.
+ */
+export const AUDIT_ACTIONS = ['key.created', 'key.updated', 'key.revoked', 'key.rotated', 'key.leak_revoked', 'key.expiring_notified', 'key.expired_notified'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export type AuditOutcome = 'success' | 'denied';

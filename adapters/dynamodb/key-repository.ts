@@ -29,6 +29,7 @@ import {
   type ListKeysFilter,
   type ListPage,
 } from '../../core/ports';
+import type { ExpiringKey, ExpiryIndex } from '../../core/expiry-scan';
 import { type AuthzRecord, authzProjection, type SealedKeyRecord } from '../../core/records';
 import { auditItem } from './audit-store';
 import { dynamoDependencyError, isConditionFailure } from './errors';
@@ -66,11 +67,16 @@ function recordItem(r: SealedKeyRecord): Record<string, unknown> {
   };
   // Sparse expiry index: only keys that can still expire (active, with an expiry).
   if (r.status === 'active' && r.expiresAt !== undefined) {
-    item.gsi3pk = `EXP#${r.expiresAt.slice(0, 10)}`;
-    item.gsi3sk = `${r.expiresAt}#${r.id}`;
+    item.gsi3pk = expiryPartition(r.expiresAt);
+    item.gsi3sk = expirySortKey(r.expiresAt, r.id);
   }
   return item;
 }
+
+/** The expiry index's keys: a partition per UTC day, sorted by `<expiresAt>#<id>` (also the scan position). */
+const expiryPartition = (expiresAtOrDay: string): string => `EXP#${expiresAtOrDay.slice(0, 10)}`;
+const expirySortKey = (expiresAt: string, id: string): string => `${expiresAt}#${id}`;
+const EXPIRING_FIELDS = ['id', 'ownerId', 'name', 'status', 'expiresAt'] as const;
 
 function hashItem(r: SealedKeyRecord): Record<string, unknown> {
   return { pk: hashPk(r.hash), sk: HASH_SK, type: 'hash', ...authzProjection(r) };
@@ -88,7 +94,7 @@ function decodeCursor(cursor: string): string {
 }
 
 
-export class DynamoKeyRepository implements KeyRepository {
+export class DynamoKeyRepository implements KeyRepository, ExpiryIndex {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -268,7 +274,7 @@ export class DynamoKeyRepository implements KeyRepository {
               TableName: this.tableName,
               IndexName: 'byExpiry',
               KeyConditionExpression: 'gsi3pk = :p AND gsi3sk BETWEEN :from AND :to',
-              ExpressionAttributeValues: { ':p': `EXP#${day.toISOString().slice(0, 10)}`, ':from': fromIso, ':to': toIso },
+              ExpressionAttributeValues: { ':p': expiryPartition(day.toISOString()), ':from': fromIso, ':to': toIso },
               ExclusiveStartKey: startKey,
             }),
           );
@@ -283,5 +289,53 @@ export class DynamoKeyRepository implements KeyRepository {
       } while (startKey);
     }
     return out;
+  }
+
+  /**
+   * One page of the expiry index for the expiry scan (core/expiry-scan.ts): keys expiring in
+   * [from, to) after the position `after` (an index sort key, `<expiresAt>#<id>`), in that order,
+   * one day partition after another. Only the fields the scan needs are read back.
+   */
+  async pageExpiring(from: Date, to: Date, options: { readonly after?: string; readonly limit: number }): Promise<{ items: ExpiringKey[]; next?: string }> {
+    const fromIso = from.toISOString();
+    const toIso = to.toISOString();
+    const after = options.after !== undefined && options.after >= fromIso ? options.after : undefined;
+    const items: ExpiringKey[] = [];
+    let last: string | undefined;
+    const firstDay = (after ?? fromIso).slice(0, 10);
+    for (let day = new Date(firstDay + 'T00:00:00.000Z'); day < to; day = new Date(day.getTime() + 86_400_000)) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        let page;
+        try {
+          page = await this.doc.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: 'byExpiry',
+              KeyConditionExpression: 'gsi3pk = :p AND gsi3sk BETWEEN :from AND :to',
+              ProjectionExpression: EXPIRING_FIELDS.map((_, i) => `#f${i}`).join(', '),
+              ExpressionAttributeNames: Object.fromEntries(EXPIRING_FIELDS.map((f, i) => [`#f${i}`, f])),
+              // The position itself is read again (BETWEEN is inclusive) and dropped below.
+              ExpressionAttributeValues: { ':p': expiryPartition(day.toISOString()), ':from': after ?? fromIso, ':to': toIso },
+              ExclusiveStartKey: startKey,
+              Limit: options.limit - items.length + 1,
+            }),
+          );
+        } catch (err) {
+          throw dynamoDependencyError('Query', err);
+        }
+        for (const item of page.Items ?? []) {
+          const k = pick<ExpiringKey>(item, EXPIRING_FIELDS);
+          if (k.expiresAt === undefined || k.expiresAt < fromIso || k.expiresAt >= toIso) continue;
+          const position = expirySortKey(k.expiresAt, k.id);
+          if (after !== undefined && position <= after) continue;
+          items.push(k);
+          last = position;
+          if (items.length >= options.limit) return { items, next: last };
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return { items };
   }
 }

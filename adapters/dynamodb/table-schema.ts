@@ -24,6 +24,13 @@ export interface TableSchema {
  */
 export const ANOMALY_LEDGER_PREFIX = 'ANOM#';
 
+/**
+ * Partition-key prefix of the expiry-notification ledger in the counter table
+ * (`EXPN#<keyId>` / `<expiresAt>`, expired by TTL; adapters/dynamodb/expiry-ledger.ts). Its own
+ * prefix, so the expiry scan's grant (`dynamodb:LeadingKeys` `EXPN#*`) reaches no counter.
+ */
+export const EXPIRY_LEDGER_PREFIX = 'EXPN#';
+
 /** Rate-limit and quota counters: one item per key, expired by TTL after the month it counts. */
 export const COUNTER_TABLE: TableSchema = {
   partitionKey: 'pk',
