@@ -37,6 +37,8 @@ export const EXPIRY_SETTINGS = {
 
 /** Environment variable carrying the thresholds (JSON array of days) to the scan Lambda. */
 export const EXPIRY_THRESHOLDS_ENV = 'KEYGATE_EXPIRY_THRESHOLDS_DAYS';
+/** The audit retention (`keygate:auditRetentionDays`) for the notification entries; the name core/config.ts gives it. */
+export const EXPIRY_AUDIT_RETENTION_ENV = 'KEYGATE_AUDIT_RETENTION_DAYS';
 
 export const DEFAULT_EXPIRY_THRESHOLDS_DAYS: readonly number[] = Object.freeze([14, 7, 1]);
 /** Hourly: an event goes out within an hour of its threshold. */
@@ -364,16 +366,24 @@ export async function scanExpiring(o: ExpiryScanOptions): Promise<ExpiryScanResu
   return { published, alreadySent, scanned, failed };
 
   async function sendBatch(batch: readonly ExpiryNotice[]): Promise<void> {
+    // The batch's claims at once (different items), in batch order after.
+    const attempts = await Promise.all(
+      batch.map(async (notice) => {
+        const claim: ExpiryClaim = { ...notice.marker, token: token(), leaseUntil: now.getTime() + leaseMs };
+        try {
+          return { notice, claim, won: await o.ledger.claim(claim, now) };
+        } catch (err) {
+          return { notice, claim, error: err };
+        }
+      }),
+    );
     const claimed: { notice: ExpiryNotice; claim: ExpiryClaim }[] = [];
-    for (const notice of batch) {
-      const claim: ExpiryClaim = { ...notice.marker, token: token(), leaseUntil: now.getTime() + leaseMs };
-      try {
-        if (await o.ledger.claim(claim, now)) claimed.push({ notice, claim });
-        else alreadySent++;
-      } catch (err) {
-        o.logger?.log('error', 'expiry ledger claim failed', { keyId: claim.keyId, stage: claim.stage, error: err });
-        failed.push({ keyId: claim.keyId, stage: claim.stage, message: message(err) });
-      }
+    for (const a of attempts) {
+      if ('error' in a) {
+        o.logger?.log('error', 'expiry ledger claim failed', { keyId: a.claim.keyId, stage: a.claim.stage, error: a.error });
+        failed.push({ keyId: a.claim.keyId, stage: a.claim.stage, message: message(a.error) });
+      } else if (a.won) claimed.push(a);
+      else alreadySent++;
     }
     if (claimed.length === 0) return;
     const results = await publishAll(o.events, claimed.map((c) => c.notice.event));

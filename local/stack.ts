@@ -30,6 +30,7 @@ import { createKeysHandler } from '../lambdas/keys/app';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { ConcurrencyLimit, limited } from './concurrency';
 import { type LocalAnomalyDetection, startLocalAnomalyDetection } from './anomalies';
+import { type LocalExpiryScan, startLocalExpiryScan } from './expiry';
 import { LocalGateway } from './gateway';
 import { type LocalServerOptions, startLocalServer } from './server';
 
@@ -72,6 +73,8 @@ export interface LocalStackOptions {
   readonly usage?: { readonly flushMs?: number };
   /** Seconds between local anomaly runs (0 = no timer). @default KEYGATE_ANOMALY_SCAN_SECONDS or 3600 */
   readonly anomalyScanSeconds?: number;
+  /** Seconds between local expiry scans (0 = no timer and no scan at start). @default KEYGATE_EXPIRY_SCAN_SECONDS or 60 */
+  readonly expiryScanSeconds?: number;
 }
 
 export interface LocalStack {
@@ -90,6 +93,8 @@ export interface LocalStack {
   readonly usage: LocalUsageWriter;
   /** Usage anomaly detection over <home>/usage (timer; runNow() for one run). */
   readonly anomalies: LocalAnomalyDetection;
+  /** Expiry notifications: the scan of the expiry index (at start, then a timer; runNow() for one run). */
+  readonly expiry: LocalExpiryScan;
   /** The DynamoDB Local process this stack started (absent when it was given an endpoint). */
   readonly dynamoProcess?: Pick<DynamoDbLocal, 'pid' | 'exited'>;
   stop(): Promise<void>;
@@ -179,6 +184,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let usage: LocalUsageWriter | undefined;
   let usageEngine: DuckDbUsageEngine | undefined;
   let anomalies: LocalAnomalyDetection | undefined;
+  let expiry: LocalExpiryScan | undefined;
   try {
     // Two "functions", as deployed: the authorizer (short key-read timeouts) and the keys Lambda.
     // EventBridge stand-in: events go to <home>/events.ndjson and the log.
@@ -210,6 +216,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.anomalyScanSeconds !== undefined ? { intervalSeconds: options.anomalyScanSeconds } : {}),
     });
     const anomalyDetection = anomalies;
+    expiry = startLocalExpiryScan({
+      home,
+      dynamoEndpoint,
+      tableName,
+      counterTableName: counterTableFor(tableName),
+      auditRetentionDays: options.config.auditRetentionDays,
+      events,
+      logger,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.expiryScanSeconds !== undefined ? { intervalSeconds: options.expiryScanSeconds } : {}),
+    });
+    const expiryScan = expiry;
     const clock = options.clock ?? systemClock;
     // The authorizer reads the operator routes through the same encoding the deployed one gets in
     // its environment, and the same size check runs here as at synth (names as long as a deploy's may be).
@@ -268,6 +286,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       gateway,
       usage: usageWriter,
       anomalies: anomalyDetection,
+      expiry: expiryScan,
       ...(ddb ? { dynamoProcess: { pid: ddb.pid, exited: ddb.exited } } : {}),
       async stop() {
         await server.close();
@@ -275,6 +294,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await usageWriter.stop().catch((err: unknown) => logger.log('error', 'usage records lost on stop', { error: err }));
         usageEngine?.close();
         await anomalyDetection.stop().catch((err: unknown) => logger.log('error', 'anomaly detection stop failed', { error: err }));
+        await expiryScan.stop().catch((err: unknown) => logger.log('error', 'expiry scan stop failed', { error: err }));
         for (const r of runtimes) r.destroy();
         if (!options.inMemory) rmSync(statePath(home), { force: true });
         await ddb?.stop();
@@ -284,6 +304,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await usage?.stop().catch(() => undefined);
     usageEngine?.close();
     await anomalies?.stop().catch(() => undefined);
+    await expiry?.stop().catch(() => undefined);
     for (const r of runtimes) r.destroy();
     await ddb?.stop();
     throw err;

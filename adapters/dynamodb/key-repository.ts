@@ -54,7 +54,8 @@ function pick<T extends object>(item: Record<string, unknown>, fields: readonly 
   return out as T;
 }
 
-function recordItem(r: SealedKeyRecord): Record<string, unknown> {
+/** The item of a key record (bulk loads in tests write it directly). */
+export function recordItem(r: SealedKeyRecord): Record<string, unknown> {
   const item: Record<string, unknown> = {
     pk: keyPk(r.id),
     sk: KEY_SK,
