@@ -45,6 +45,7 @@ import { startProgress } from './report-progress';
 import { buildAuditQuery, listAllAudit, listAudit, nextPageCommand, type AuditFlags } from './audit';
 import { formatAuditTable } from './audit-format';
 import { brokenChainMessage, buildVerifyQuery, formatVerify, verifyAudit, verifyFlags } from './audit-verify';
+import { eventsPath, followEvents, type FollowOptions, matchesType, noEventsNote, parseTypePrefix, readEventsFrom, renderEvent } from './events';
 import { extractLeakCandidates, formatLeakReport, noKeysMessage, readLeakInput, readStream, submitLeakReport } from './revoke-leaked';
 
 export const DEFAULT_PORT = 3000;
@@ -473,6 +474,8 @@ export interface Io {
   readonly sleep?: (ms: number) => Promise<void>;
   /** For tests: what `revoke-leaked -` reads. @default process.stdin */
   readonly readStdin?: () => Promise<string>;
+  /** For tests: how `events --follow` waits between reads and when it stops. @default a 500 ms poll, until Ctrl-C */
+  readonly follow?: Pick<FollowOptions, 'wait' | 'signal'>;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -803,6 +806,27 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     });
 
   program
+    .command('events')
+    .description('show the events the local stack published (<home>/events.ndjson); --follow keeps printing new ones until Ctrl-C')
+    .option('--follow', 'keep printing events as they are published')
+    .option('--type <prefix>', 'only event types starting with this, e.g. key.expir or keygate.quota.warning (keygate. may be left out)')
+    .option('--home <dir>', 'local state directory (default KEYGATE_HOME or ./.keygate)')
+    .action(async (flags: { follow?: boolean; type?: string; home?: string }, cmd: Command) => {
+      const prefix = parseTypePrefix(flags.type);
+      const asJson = globals(cmd).json === true;
+      const path = eventsPath(resolveHome(flags.home, io.env, io.cwd));
+      const show = (event: Parameters<typeof renderEvent>[0]) => {
+        if (matchesType(event, prefix)) out(renderEvent(event, asJson));
+      };
+      const first = await readEventsFrom(path);
+      if (!first.exists && !flags.follow) io.stderr(`keygate: ${noEventsNote(path)}\n`);
+      first.events.forEach(show);
+      if (first.skipped > 0) io.stderr(`keygate: skipped ${first.skipped} line(s) of ${path} that are not events\n`);
+      if (!flags.follow) return;
+      await followEvents({ path, offset: first.offset, onEvent: show, ...io.follow });
+    });
+
+  program
     .command('scopes')
     .description('list the scopes this deployment defines')
     .action(async (_flags: object, cmd: Command) => {
@@ -839,6 +863,7 @@ export async function main(argv: readonly string[] = process.argv, io?: Partial<
     ...(io?.now && { now: io.now }),
     ...(io?.sleep && { sleep: io.sleep }),
     ...(io?.readStdin && { readStdin: io.readStdin }),
+    ...(io?.follow && { follow: io.follow }),
   };
   const state: RunState = {};
   const program = buildProgram(fullIo, state);
