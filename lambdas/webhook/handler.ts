@@ -25,9 +25,10 @@ function required(name: string): string {
 
 const logger = new JsonLogger({ service: 'keygate-webhook' });
 const secret = new CachedSecret(new SecretsManagerClient(clientSettings(SECRETS_CLIENT_PROFILE)), required(WEBHOOK_ENV.secretArn));
-// Three quick attempts inside one invocation (about 17 s at most with 5 s timeouts); Lambda's
+// Three quick attempts inside one invocation (at most 5 s each, pauses capped at 2 s even with a
+// Retry-After: under 20 s, inside the 30 s timeout with the secret read); Lambda's
 // asynchronous retries (minutes apart) cover longer outages.
-const sink = new WebhookSink({ url: required(WEBHOOK_ENV.url), secret: () => secret.value(), maxAttempts: 3, attemptTimeoutMs: 5000, backoffMs: 500, logger });
+const sink = new WebhookSink({ url: required(WEBHOOK_ENV.url), secret: () => secret.value(), maxAttempts: 3, attemptTimeoutMs: 5000, backoffMs: 500, maxBackoffMs: 2000, logger });
 
 export type WebhookInvocation = EventBridgeEvent<string, Record<string, unknown>>;
 
