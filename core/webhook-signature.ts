@@ -11,6 +11,7 @@
  * cannot compute this per payload: a small Lambda signs instead (lib/webhook-delivery.ts).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { KEY_EXPIRED_EVENT, KEY_EXPIRING_EVENT } from './expiry-scan';
 import { KEY_LEAKED_EVENT } from './leak-response';
 import { ANOMALY_EVENT_TYPE } from './usage-anomalies';
 
@@ -37,8 +38,8 @@ export const DEFAULT_TOLERANCE_SECONDS = 300;
  * and would flood a receiver with every key change.
  */
 export const WEBHOOK_EVENT_TYPES = [
-  'keygate.key.expiring',
-  'keygate.key.expired',
+  KEY_EXPIRING_EVENT,
+  KEY_EXPIRED_EVENT,
   'keygate.quota.warning',
   KEY_LEAKED_EVENT,
   ANOMALY_EVENT_TYPE,
