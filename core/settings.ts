@@ -24,6 +24,10 @@ export const INFRA_SETTINGS: Readonly<Record<string, string>> = {
   'keygate:auditExport': 'every keygate.audit.* and keygate.key.leaked event to the usage bucket under audit/ (GZIP JSON lines) via Firehose; needs keygate:usageAnalytics (default true when analytics is on)',
   'keygate:anomalySchedule': 'EventBridge Scheduler expression (UTC) of the anomaly detection run (default "cron(15 * * * ? *)")',
   'keygate:anomalies': 'anomaly thresholds, any of {requestSpike, errorRate, failedAuth, quotaProjection} with their fields (defaults in docs/anomalies.md)',
+  // Expiry notifications (core/expiry-scan.ts parses them; docs/operations.md). The local scan reads the thresholds and the on/off too.
+  'keygate:expiryNotifications': 'scheduled expiry scan publishing keygate.key.expiring / keygate.key.expired (default true)',
+  'keygate:expirySchedule': 'EventBridge Scheduler expression (UTC) of the expiry scan (default "rate(1 hour)")',
+  'keygate:expiryThresholdsDays': 'days before expiresAt that send keygate.key.expiring, whole days 1 to 365 (default [14, 7, 1])',
 };
 
 /** Every `keygate:*` key Keygate reads. */

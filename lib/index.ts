@@ -14,6 +14,7 @@ export { AuditExport, type AuditExportProps } from './audit-export';
 export { KeygateAuthorizer, type KeygateAuthorizerProps, type ProtectOptions } from './keygate-authorizer';
 export { KeygateStack, type KeygateStackProps, stackNameFromContext } from './keygate-stack';
 export { type IKeyStore, KeyStore, type KeyStoreAttributes, type KeyStoreProps } from './key-store';
+export { ExpiryNotifications, type ExpiryNotificationsProps } from './expiry-notifications';
 export { KeyAuthorizer, type KeyAuthorizerProps } from './key-authorizer';
 export { ManagementApi, type ManagementApiProps } from './management-api';
 export { Notifications, type NotificationsProps } from './notifications';

@@ -13,6 +13,8 @@ import { ManagementApi } from './management-api';
 import { UsageReportsFunction } from './usage-reports-function';
 import { UsageAnomalies } from './usage-anomalies';
 import { anomalySettings } from '../core/usage-anomalies';
+import { expirySettings } from '../core/expiry-scan';
+import { ExpiryNotifications } from './expiry-notifications';
 import { Notifications } from './notifications';
 import { admittedUsageKeyValue, eventBusName, restApiName, usageDatabaseName, usageDeliveryStreamName, usageWorkGroupName } from './physical-names';
 import {
@@ -78,6 +80,9 @@ function integerContext(node: Node, key: string, fallback: number, min: number, 
  * - `keygate:usageAnalytics` (default true): usage records to S3 via Firehose, queried with
  *   Athena (`UsageAnalytics`); `keygate:usageRetentionDays` (default 400) and
  *   `keygate:athenaBytesScannedCutoff` (default 10 GB) tune it
+ * - `keygate:expiryNotifications` (default true), `keygate:expirySchedule` (default hourly) and
+ *   `keygate:expiryThresholdsDays` (default [14, 7, 1]): the scheduled expiry scan
+ *   (`ExpiryNotifications`)
  * - `keygate:auditExport` (default true when usage analytics is on): every `keygate.audit.*`
  *   and `keygate.key.leaked` event to the usage bucket under `audit/dt=YYYY-MM-DD/`
  *   (`AuditExport`); true with analytics off fails synthesis (there is no bucket)
@@ -99,6 +104,8 @@ export class KeygateStack extends Stack {
   public readonly usageAnomalies?: UsageAnomalies;
   /** Audit events to the usage bucket, when usage analytics is on and keygate:auditExport is not false. */
   public readonly auditExport?: AuditExport;
+  /** The scheduled expiry scan, unless keygate:expiryNotifications is false. */
+  public readonly expiryNotifications?: ExpiryNotifications;
 
   constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
     super(scope, id, props);
@@ -166,6 +173,17 @@ export class KeygateStack extends Stack {
         keyStore: this.keyStore,
         thresholds: anomalies.thresholds,
         schedule: anomalies.schedule,
+      });
+    }
+
+    const expiry = expirySettings((key) => this.node.tryGetContext(key));
+    if (expiry.enabled) {
+      this.expiryNotifications = new ExpiryNotifications(this, 'ExpiryNotifications', {
+        notifications: this.notifications,
+        keyStore: this.keyStore,
+        auditRetentionDays: config.auditRetentionDays,
+        thresholdsDays: expiry.thresholdsDays,
+        schedule: expiry.schedule,
       });
     }
 

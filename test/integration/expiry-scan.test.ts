@@ -20,6 +20,7 @@ import { generateKey } from '../../core/key-format';
 import type { EventSink } from '../../core/ports';
 import type { SealedKeyRecord } from '../../core/records';
 import { audited, createAudited } from '../support/audit-fixtures';
+import { expiryScanSeconds, startLocalExpiryScan } from '../../local/expiry';
 import { dynamoEndpoint, uniqueTableName } from '../support/local';
 
 const DAY = 86_400_000;
@@ -180,4 +181,33 @@ describe('expiry scan on DynamoDB', () => {
     for (const e of sink.notices(owner)) byThreshold.set(e.threshold, (byThreshold.get(e.threshold) ?? 0) + 1);
     expect([...byThreshold.keys()].sort()).toEqual([1, 14, 7]);
   }, 120_000);
+});
+
+describe('local expiry scan', () => {
+  it('runs once at start (a runNow right after finds the notice already sent), and not at all with no timer', async () => {
+    // Prepare
+    const owner = 'local-start';
+    const r = await createAudited(repo, record(owner, T0 + 12 * HOUR));
+    const sink = new Capture();
+    const options = { home: '/nonexistent', dynamoEndpoint: dynamoEndpoint(), tableName: keyTable, counterTableName: counterTable, auditRetentionDays: 30, thresholdsDays: [14, 7, 1], events: sink, clock: { now: () => new Date(T0) } };
+    // Act
+    const idle = startLocalExpiryScan({ ...options, intervalSeconds: 0 });
+    await idle.stop();
+    const beforeStart = sink.notices(owner).length;
+    const local = startLocalExpiryScan({ ...options, intervalSeconds: 3600 });
+    const after = await local.runNow();
+    await local.stop();
+    // Assess
+    expect(beforeStart).toBe(0);
+    expect(sink.notices(owner).map((e) => [e.keyId, e.threshold])).toEqual([[r.id, 1]]);
+    expect(after.published).toEqual([]);
+    await expect(local.runNow()).rejects.toThrow('expiry scan is stopped');
+  });
+
+  it('reads KEYGATE_EXPIRY_SCAN_SECONDS, 60 by default, and refuses what is not whole seconds', () => {
+    expect(expiryScanSeconds({})).toBe(60);
+    expect(expiryScanSeconds({ KEYGATE_EXPIRY_SCAN_SECONDS: '0' })).toBe(0);
+    expect(expiryScanSeconds({ KEYGATE_EXPIRY_SCAN_SECONDS: '5' })).toBe(5);
+    expect(() => expiryScanSeconds({ KEYGATE_EXPIRY_SCAN_SECONDS: '1.5' })).toThrow('KEYGATE_EXPIRY_SCAN_SECONDS must be a whole number of seconds from 0 (no timer) to 86400 (got "1.5")');
+  });
 });

@@ -50,7 +50,14 @@ export const testConfig = (overrides: Partial<Record<keyof KeygateConfig, unknow
 
 /** A local stack on a free port and a fresh table; `X-Forwarded-For` is trusted so tests can pick a source IP. */
 export async function startTestStack(
-  opts: { config?: KeygateConfig; clock?: Clock; gatewayResponseContextHeaders?: boolean; routes?: readonly OperatorRoute[] } = {},
+  opts: {
+    config?: KeygateConfig;
+    clock?: Clock;
+    gatewayResponseContextHeaders?: boolean;
+    routes?: readonly OperatorRoute[];
+    /** Seconds between expiry scans; 0 (the tests' default) runs none on its own, so suites decide with `expiry.runNow()`. */
+    expiryScanSeconds?: number;
+  } = {},
 ): Promise<TestStack> {
   const home = mkdtempSync(join(tmpdir(), 'keygate-test-'));
   const logs = new CapturingLogger();
@@ -66,6 +73,8 @@ export async function startTestStack(
     ...(opts.gatewayResponseContextHeaders !== undefined ? { gatewayResponseContextHeaders: opts.gatewayResponseContextHeaders } : {}),
     server: { trustForwardedFor: true },
     ...(opts.routes ? { routes: opts.routes } : {}),
+    // A timer would add expiry events and audit entries to suites that assert exact lists.
+    expiryScanSeconds: opts.expiryScanSeconds ?? 0,
   });
   const adminKey = stack.createdAdminKey!;
   return {
