@@ -25,6 +25,7 @@ export const INFRA_SETTINGS: Readonly<Record<string, string>> = {
   'keygate:anomalySchedule': 'EventBridge Scheduler expression (UTC) of the anomaly detection run (default "cron(15 * * * ? *)")',
   'keygate:anomalies': 'anomaly thresholds, any of {requestSpike, errorRate, failedAuth, quotaProjection} with their fields (defaults in docs/anomalies.md)',
   // Expiry notifications (core/expiry-scan.ts parses them; docs/operations.md). The local scan reads the thresholds and the on/off too.
+  'keygate:webhookUrl': 'https URL that receives the notification events (expiring, expired, quota warning, leaked, anomaly), signed with a generated Secrets Manager secret (docs/webhooks.md); unset: no webhook',
   'keygate:expiryNotifications': 'scheduled expiry scan publishing keygate.key.expiring / keygate.key.expired (default true)',
   'keygate:expirySchedule': 'EventBridge Scheduler expression (UTC) of the expiry scan (default "rate(1 hour)")',
   'keygate:expiryThresholdsDays': 'days before expiresAt that send keygate.key.expiring, whole days 1 to 365 (default [14, 7, 1])',

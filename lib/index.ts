@@ -28,3 +28,4 @@ export { keygateFunction, type KeygateFunctionProps } from './keygate-function';
 export { configFromContext, DEFAULT_CONFIG, type KeygateConfig, resolveConfig } from '../core/config';
 export { type OperatorRoute, parseOperatorRoutes, RouteConfigError } from '../core/operator-routes';
 export { resolveDeployment } from '../core/settings';
+export { WebhookDelivery, webhookUrlSetting, type WebhookDeliveryProps } from './webhook-delivery';

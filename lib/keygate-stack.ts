@@ -15,6 +15,7 @@ import { UsageAnomalies } from './usage-anomalies';
 import { anomalySettings } from '../core/usage-anomalies';
 import { expirySettings } from '../core/expiry-scan';
 import { ExpiryNotifications } from './expiry-notifications';
+import { WEBHOOK_URL_SETTING, WebhookDelivery, webhookUrlSetting } from './webhook-delivery';
 import { Notifications } from './notifications';
 import { admittedUsageKeyValue, eventBusName, restApiName, usageDatabaseName, usageDeliveryStreamName, usageWorkGroupName } from './physical-names';
 import {
@@ -106,6 +107,8 @@ export class KeygateStack extends Stack {
   public readonly auditExport?: AuditExport;
   /** The scheduled expiry scan, unless keygate:expiryNotifications is false. */
   public readonly expiryNotifications?: ExpiryNotifications;
+  /** Signed webhook delivery of notification events, when keygate:webhookUrl is set. */
+  public readonly webhookDelivery?: WebhookDelivery;
 
   constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
     super(scope, id, props);
@@ -123,6 +126,8 @@ export class KeygateStack extends Stack {
       deletionProtection: booleanContext(this.node, 'keygate:tableDeletionProtection', true),
     });
     this.notifications = new Notifications(this, 'Notifications', { eventBusName: eventBusName(this) });
+    const webhookUrl = webhookUrlSetting(this.node.tryGetContext(WEBHOOK_URL_SETTING));
+    if (webhookUrl) this.webhookDelivery = new WebhookDelivery(this, 'WebhookDelivery', { eventBus: this.notifications.bus, url: webhookUrl });
 
     this.keyAuthorizer = new KeyAuthorizer(this, 'KeyAuthorizer', {
       table: this.keyStore.table,

@@ -19,6 +19,8 @@ import type { DynamoKeyRepository } from '../adapters/dynamodb/key-repository';
 import { JsonLogger } from '../adapters/json-logger';
 import { LocalDataKeyProvider } from '../adapters/local-data-key-provider';
 import { FileEventSink } from '../adapters/file-event-sink';
+import { withLocalWebhook } from '../adapters/local-webhook';
+import { WEBHOOK_ENV } from '../core/webhook-signature';
 import { createRuntime, type Runtime } from '../adapters/runtime';
 import { DuckDbUsageEngine } from '../adapters/usage/duckdb-engine';
 import { LocalUsageWriter } from '../adapters/usage/local-usage-writer';
@@ -75,6 +77,11 @@ export interface LocalStackOptions {
   readonly anomalyScanSeconds?: number;
   /** Seconds between local expiry scans (0 = no timer and no scan at start). @default KEYGATE_EXPIRY_SCAN_SECONDS or 60 */
   readonly expiryScanSeconds?: number;
+  /**
+   * Webhook receiver of notification events (tests); absent = `KEYGATE_WEBHOOK_URL` and
+   * `KEYGATE_WEBHOOK_SECRET` from the environment decide.
+   */
+  readonly webhook?: { readonly url: string; readonly secret: string };
 }
 
 export interface LocalStack {
@@ -95,6 +102,8 @@ export interface LocalStack {
   readonly anomalies: LocalAnomalyDetection;
   /** Expiry notifications: the scan of the expiry index (at start, then a timer; runNow() for one run). */
   readonly expiry: LocalExpiryScan;
+  /** Waits (at most `boundMs`) for webhook deliveries in flight; true when none is left. */
+  flushEvents(boundMs?: number): Promise<boolean>;
   /** The DynamoDB Local process this stack started (absent when it was given an endpoint). */
   readonly dynamoProcess?: Pick<DynamoDbLocal, 'pid' | 'exited'>;
   stop(): Promise<void>;
@@ -188,7 +197,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     // Two "functions", as deployed: the authorizer (short key-read timeouts) and the keys Lambda.
     // EventBridge stand-in: events go to <home>/events.ndjson and the log.
-    const events = new FileEventSink(join(home, 'events.ndjson'), logger);
+    // With KEYGATE_WEBHOOK_URL set, notification events are also POSTed signed, like the deployed webhook.
+    const events = withLocalWebhook(new FileEventSink(join(home, 'events.ndjson'), logger), {
+      home,
+      logger,
+      ...(options.webhook ? { env: { [WEBHOOK_ENV.url]: options.webhook.url, [WEBHOOK_ENV.secret]: options.webhook.secret } } : {}),
+    });
     const keysRuntime = await localRuntime({ home, dynamoEndpoint, tableName, config: options.config, logger, events, ...(options.clock ? { clock: options.clock } : {}) });
     runtimes.push(keysRuntime);
     const authzRuntime = createRuntime({
@@ -287,6 +301,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       usage: usageWriter,
       anomalies: anomalyDetection,
       expiry: expiryScan,
+      flushEvents: async (boundMs?: number) => (events.flush ? events.flush(boundMs) : true),
       ...(ddb ? { dynamoProcess: { pid: ddb.pid, exited: ddb.exited } } : {}),
       async stop() {
         await server.close();
@@ -295,6 +310,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         usageEngine?.close();
         await anomalyDetection.stop().catch((err: unknown) => logger.log('error', 'anomaly detection stop failed', { error: err }));
         await expiryScan.stop().catch((err: unknown) => logger.log('error', 'expiry scan stop failed', { error: err }));
+        await events.flush?.(10_000);
         for (const r of runtimes) r.destroy();
         if (!options.inMemory) rmSync(statePath(home), { force: true });
         await ddb?.stop();

@@ -13,7 +13,7 @@ import { AUDIT_ACTIONS, auditEventType } from '../../core/audit';
 import { WEBHOOK_EVENT_TYPES } from '../../core/webhook-signature';
 import { Notifications } from '../../lib/notifications';
 import { WebhookDelivery, type WebhookDeliveryProps, webhookUrlSetting } from '../../lib/webhook-delivery';
-import { actionsOf, ref, roleStatements } from './keygate-app';
+import { actionsOf, buildKeygate, ref, roleStatements } from './keygate-app';
 
 const URL_ = 'https://hooks.example.com/keygate';
 
@@ -206,5 +206,23 @@ describe('cdk-nag AwsSolutions on WebhookDelivery', () => {
     } finally {
       acknowledge.mockRestore();
     }
+  });
+});
+
+describe('KeygateStack with keygate:webhookUrl', () => {
+  it('builds the webhook delivery on the Keygate bus only when the setting is given', () => {
+    // Act
+    const on = buildKeygate({ bundle: false, context: { 'keygate:webhookUrl': 'https://hooks.example.com/keygate' } });
+    const off = buildKeygate({ bundle: false });
+    // Assess
+    expect(on.stack.webhookDelivery).toBeDefined();
+    expect(off.stack.webhookDelivery).toBeUndefined();
+    on.template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: ref(on.stack, on.stack.notifications.bus.eventBusName),
+      EventPattern: Match.objectLike({ source: [EVENT_SOURCE] }),
+      Targets: Match.arrayWith([Match.objectLike({ DeadLetterConfig: Match.anyValue() })]),
+    });
+    on.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    off.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
   });
 });

@@ -57,6 +57,8 @@ export async function startTestStack(
     routes?: readonly OperatorRoute[];
     /** Seconds between expiry scans; 0 (the tests' default) runs none on its own, so suites decide with `expiry.runNow()`. */
     expiryScanSeconds?: number;
+    /** Notification events also go to this webhook receiver, signed. */
+    webhook?: { url: string; secret: string };
   } = {},
 ): Promise<TestStack> {
   const home = mkdtempSync(join(tmpdir(), 'keygate-test-'));
@@ -75,6 +77,7 @@ export async function startTestStack(
     ...(opts.routes ? { routes: opts.routes } : {}),
     // A timer would add expiry events and audit entries to suites that assert exact lists.
     expiryScanSeconds: opts.expiryScanSeconds ?? 0,
+    ...(opts.webhook ? { webhook: opts.webhook } : {}),
   });
   const adminKey = stack.createdAdminKey!;
   return {
