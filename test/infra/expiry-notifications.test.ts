@@ -109,7 +109,6 @@ describe('expiry function', () => {
         Effect: 'Allow',
         Action: 'dynamodb:Query',
         Resource: { 'Fn::Join': ['', [table, '/index/byExpiry']] },
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EXP#*'] } },
       },
       { Effect: 'Allow', Action: 'dynamodb:BatchGetItem', Resource: counters, Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EXPN#*'] } } },
       {

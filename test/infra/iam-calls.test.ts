@@ -8,6 +8,7 @@
  * key prefix, reading another index or sending another action, this fails before AWS does.
  */
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -19,6 +20,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditStore } from '../../adapters/dynamodb/audit-store';
 import { DynamoCounterStore } from '../../adapters/dynamodb/counter-store';
+import { DynamoExpiryLedger } from '../../adapters/dynamodb/expiry-ledger';
 import { DynamoKeyRepository } from '../../adapters/dynamodb/key-repository';
 import { type AuditEntry, deniedEntry } from '../../core/audit';
 import { LEAK_REPORT_PLAN, leakCounterId } from '../../core/leak-response';
@@ -94,8 +96,16 @@ function recordingClient(accesses: Access[]): DynamoDBDocumentClient {
     }
     if (command instanceof PutCommand) {
       const i = command.input as Record<string, unknown> & { TableName: string; Item: { pk: string } };
-      accesses.push({ action: 'dynamodb:PutItem', table: i.TableName, leadingKey: i.Item.pk });
+      // A PutItem's attributes are the item's and those its condition names.
+      const attributes = [...new Set([...Object.keys(i.Item), ...attributesOf({ ...i, Key: {} })])].sort();
+      accesses.push({ action: 'dynamodb:PutItem', table: i.TableName, leadingKey: i.Item.pk, attributes });
       return {};
+    }
+    if (command instanceof BatchGetCommand) {
+      for (const [table, request] of Object.entries(command.input.RequestItems ?? {})) {
+        for (const key of request.Keys ?? []) accesses.push({ action: 'dynamodb:BatchGetItem', table, leadingKey: String((key as { pk: string }).pk) });
+      }
+      return { Responses: {} };
     }
     if (command instanceof QueryCommand) {
       const i = command.input as { TableName: string; IndexName?: string };
@@ -278,6 +288,34 @@ describe('the grants cover every DynamoDB request the code sends', () => {
     expect(allows(keys, { action: 'dynamodb:PutItem', table: COUNTERS, leadingKey: `AUDIT#${ID_A}` })).toBe(false);
     // and the control: what it does send is allowed
     expect(allows(keys, { action: 'dynamodb:Query', table: KEYS, leadingKey: `AUDIT#${ID_A}` })).toBe(true);
+  });
+
+  it('expiry scan function: the expiry index, the ledger (read, claim, confirm, release), notification entries', async () => {
+    // Prepare
+    const fn = k.stack.expiryNotifications!.function;
+    const accesses: Access[] = [];
+    const doc = recordingClient(accesses);
+    const ledger = new DynamoExpiryLedger(doc, COUNTERS);
+    const claim = { keyId: ID_A, expiresAt: '2031-05-17T12:00:00.000Z', stage: 7, token: 'tok', leaseUntil: NOW.getTime() + 60_000 };
+    // Act
+    await new DynamoKeyRepository(doc, KEYS).pageExpiring(NOW, new Date(NOW.getTime() + 15 * 86_400_000), { limit: 50 });
+    await ledger.read([claim]);
+    await ledger.claim(claim, NOW);
+    await ledger.confirm(claim);
+    await ledger.release(claim);
+    await new DynamoAuditStore(doc, KEYS).record(
+      deniedEntry({ action: 'key.expiring_notified', reason: 'threshold', target: { keyId: ID_A, ownerId: 'acme' }, context: { actor: { type: 'system' }, request: {} }, at: NOW }, TEST_AUDIT_POLICY),
+    );
+    // Assess
+    expect(new Set(accesses.map((a) => `${a.action} ${a.table} ${a.index ?? a.leadingKey?.replace(/#.*/, '#')}`))).toEqual(
+      new Set(['dynamodb:Query key-table byExpiry', 'dynamodb:BatchGetItem counter-table EXPN#', 'dynamodb:PutItem counter-table EXPN#', 'dynamodb:PutItem key-table AUDIT#']),
+    );
+    for (const access of accesses) expect(allows(fn, access), JSON.stringify(access)).toBe(true);
+    // and nothing beyond: no key records, no counters, no hash items
+    expect(allows(fn, { action: 'dynamodb:GetItem', table: KEYS, leadingKey: `KEY#${ID_A}` })).toBe(false);
+    expect(allows(fn, { action: 'dynamodb:PutItem', table: COUNTERS, leadingKey: `CTR#${ID_A}`, attributes: ['pk', 'sk'] })).toBe(false);
+    expect(allows(fn, { action: 'dynamodb:PutItem', table: COUNTERS, leadingKey: `EXPN#${ID_A}`, attributes: ['pk', 'sk', 'stage', 'other'] })).toBe(false);
+    expect(allows(fn, { action: 'dynamodb:Query', table: KEYS, index: 'byOwner' })).toBe(false);
   });
 
   it('the check is live: what only the keys function may do is refused to the authorizer', async () => {
