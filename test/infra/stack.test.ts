@@ -105,10 +105,14 @@ describe('key store', () => {
     });
   });
 
-  it('has two distinct customer-managed keys, both rotated and retained (except on a rolled-back first create)', () => {
+  it('has three distinct customer-managed keys (table, records, notifications topic), all rotated and retained (except on a rolled-back first create)', () => {
     const keys = Object.entries(resources()).filter(([, r]) => r.Type === 'AWS::KMS::Key');
     expect(keys.map(([id]) => id).sort()).toEqual(
-      [logicalIdOf(ref(k.stack, k.stack.keyStore.tableKey.keyArn)), logicalIdOf(ref(k.stack, k.stack.keyStore.recordKey.keyArn))].sort(),
+      [
+        logicalIdOf(ref(k.stack, k.stack.keyStore.tableKey.keyArn)),
+        logicalIdOf(ref(k.stack, k.stack.keyStore.recordKey.keyArn)),
+        logicalIdOf(ref(k.stack, k.stack.notifications.topicKey.keyArn)),
+      ].sort(),
     );
     for (const [, key] of keys) {
       expect(key.Properties.EnableKeyRotation).toBe(true);
