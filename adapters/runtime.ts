@@ -12,6 +12,7 @@ import { EnvelopeCipher } from '../core/envelope';
 import { AuditService } from '../core/audit-service';
 import { KeyService } from '../core/key-service';
 import { LeakResponse } from '../core/leak-response';
+import { countedEventSink, type MetricService, type MetricsRecorder } from '../core/metrics';
 import { type Clock, type DataKeyProvider, type EventSink, type Logger, systemClock } from '../core/ports';
 import { LastUsedTracker } from '../core/usage-signals';
 import { KeyVerifier } from '../core/verifier';
@@ -45,6 +46,11 @@ export interface RuntimeOptions {
   readonly events?: EventSink;
   /** Data-key source for envelope encryption; when given, a KeyService is built too. */
   readonly dataKeys?: DataKeyProvider;
+  /**
+   * Where the verifier's cache and store-latency metrics and the event counts go (EMF in a
+   * Lambda, Prometheus locally), under `metricsService`. Absent = not recorded.
+   */
+  readonly metrics?: { readonly recorder: MetricsRecorder; readonly service: MetricService };
 }
 
 export interface Runtime {
@@ -77,16 +83,19 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   };
   const clock = opts.clock ?? systemClock;
   const background = new BackgroundWork();
+  const m = opts.metrics;
+  const events = opts.events && m ? countedEventSink(opts.events, m.recorder, m.service) : opts.events;
   const keyDoc = client(opts.keyTableProfile);
   const counterDoc = client(CLIENT_PROFILES.counterWrite);
   const repo = new DynamoKeyRepository(keyDoc, opts.tables.keys);
   const counters = new DynamoCounterStore(counterDoc, opts.tables.counters);
   const verifier = new KeyVerifier(repo, opts.config, clock, counters, {
     lastUsed: new LastUsedTracker(repo, opts.logger, background),
-    ...(opts.events ? { events: opts.events } : {}),
+    ...(events ? { events } : {}),
     quotaWarningThreshold: opts.config.quotaWarningThreshold,
     logger: opts.logger,
     background,
+    ...(m ? { metrics: m.recorder, metricsService: m.service } : {}),
   });
   const auditStore = new DynamoAuditStore(keyDoc, opts.tables.keys);
   const service = opts.dataKeys
@@ -97,13 +106,13 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         clock,
         counters,
         audit: auditStore,
-        ...(opts.events ? { events: opts.events } : {}),
+        ...(events ? { events } : {}),
         logger: opts.logger,
       })
     : undefined;
   const audit = service ? new AuditService({ store: auditStore, repo, clock }) : undefined;
   const leaks = service
-    ? new LeakResponse({ service, counters, keyPrefix: opts.config.keyPrefix, clock, ...(opts.events ? { events: opts.events } : {}), logger: opts.logger })
+    ? new LeakResponse({ service, counters, keyPrefix: opts.config.keyPrefix, clock, ...(events ? { events } : {}), logger: opts.logger })
     : undefined;
   return {
     keyDoc,

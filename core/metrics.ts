@@ -177,3 +177,57 @@ export function fanOutMetrics(...recorders: readonly MetricsRecorder[]): Metrics
     },
   };
 }
+
+/** A recorder that buffers and writes on `flush()` (EMF in a Lambda: once per invocation). */
+export interface MetricsBuffer extends MetricsRecorder {
+  /** Writes what was recorded since the last flush, synchronously, and forgets it. */
+  flush(): void;
+}
+
+type AnyEvent = { readonly type: string; readonly [field: string]: unknown };
+interface MaybeBatchSink {
+  publish(event: AnyEvent): Promise<void>;
+  publishBatch?(events: readonly AnyEvent[]): Promise<readonly (Error | undefined)[]>;
+}
+
+/**
+ * The same sink, counting `EventsPublished` and `EventsFailed` for `service` as each publish
+ * settles. A sink with `publishBatch` (EventBridge) keeps it, counted per entry.
+ */
+export function countedEventSink<S extends MaybeBatchSink>(sink: S, metrics: MetricsRecorder, service: MetricService): S {
+  const dims = { Service: service } as const;
+  const counted: MaybeBatchSink = {
+    publish: (event) =>
+      sink.publish(event).then(
+        () => metrics.count('EventsPublished', dims),
+        (err: unknown) => {
+          metrics.count('EventsFailed', dims);
+          throw err;
+        },
+      ),
+  };
+  if (sink.publishBatch) {
+    const batch = sink.publishBatch.bind(sink);
+    counted.publishBatch = (events) =>
+      batch(events).then(
+        (results) => {
+          const failed = results.filter((r) => r !== undefined).length;
+          if (results.length - failed > 0) metrics.count('EventsPublished', dims, results.length - failed);
+          if (failed > 0) metrics.count('EventsFailed', dims, failed);
+          return results;
+        },
+        (err: unknown) => {
+          metrics.count('EventsFailed', dims, events.length);
+          throw err;
+        },
+      );
+  }
+  // Other members (flush, close) pass through unchanged.
+  return new Proxy(sink, {
+    get: (target, prop) => {
+      if (Object.hasOwn(counted, prop)) return counted[prop as keyof MaybeBatchSink];
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as S;
+}

@@ -14,6 +14,7 @@ import { decide, type VerificationOutcome } from './decision';
 import { hashKey, parseKey } from './key-format';
 import { LruCache } from './lru-cache';
 import { effectivePlan, planIsEmpty } from './limits';
+import { type MetricService, type MetricsRecorder, noMetrics } from './metrics';
 import type { Clock, CounterStore, EventSink, KeyRepository, Logger } from './ports';
 import { type LastUsedTracker, publishInBackground, quotaWarnings } from './usage-signals';
 import type { AuthzRecord } from './records';
@@ -75,11 +76,26 @@ export class KeyVerifier {
       quotaWarningThreshold?: number;
       logger?: Logger;
       background?: BackgroundWork;
+      /** Cache hits and misses and store latency (core/metrics.ts). */
+      metrics?: MetricsRecorder;
+      /** The `Service` dimension they are recorded under. @default 'authorizer' */
+      metricsService?: MetricService;
     } = {},
   ) {
     this.cache = new LruCache<CacheEntry>(config.cacheMaxEntries);
     this.background = signals.background ?? new BackgroundWork();
+    this.metrics = signals.metrics ?? noMetrics;
+    const Service = signals.metricsService ?? 'authorizer';
+    this.dims = { service: { Service }, keyRead: { Service, Store: 'keys' }, counterWrite: { Service, Store: 'counters' } };
   }
+
+  private readonly metrics: MetricsRecorder;
+  /** Built once: recording on the hot path allocates nothing but the series' first entry. */
+  private readonly dims: {
+    readonly service: { readonly Service: MetricService };
+    readonly keyRead: { readonly Service: MetricService; readonly Store: 'keys' };
+    readonly counterWrite: { readonly Service: MetricService; readonly Store: 'counters' };
+  };
 
   private readonly inflight = new Map<string, Promise<CacheEntry>>();
   private readonly background: BackgroundWork;
@@ -98,6 +114,7 @@ export class KeyVerifier {
   private load(hash: string, nowMs: number): Promise<CacheEntry> {
     const joined = this.inflight.get(hash);
     if (joined) return joined;
+    const started = performance.now();
     const read = this.repo
       .getAuthzByHash(hash)
       .then((record) => {
@@ -106,7 +123,11 @@ export class KeyVerifier {
         if (ttl > 0) this.cache.set(hash, entry, nowMs + ttl * 1000);
         return entry;
       })
-      .finally(() => this.inflight.delete(hash));
+      .finally(() => {
+        // Failed reads too: a timeout is the latency worth seeing.
+        this.metrics.timing('StoreLatency', this.dims.keyRead, performance.now() - started);
+        this.inflight.delete(hash);
+      });
     this.inflight.set(hash, read);
     return read;
   }
@@ -117,7 +138,12 @@ export class KeyVerifier {
     const hash = hashKey(req.key);
     const now = this.clock.now();
     const nowMs = now.getTime();
-    const entry = this.cache.get(hash, nowMs) ?? (await this.load(hash, nowMs));
+    let entry = this.cache.get(hash, nowMs);
+    if (entry) this.metrics.count('CacheHits', this.dims.service);
+    else {
+      this.metrics.count('CacheMisses', this.dims.service);
+      entry = await this.load(hash, nowMs);
+    }
     const outcome = decide({ record: entry.record, now, requiredScopes: req.requiredScopes, sourceIp: req.sourceIp });
     // Limits come last: a request refused for any other reason never moves a counter.
     if (outcome.code !== 'VALID') return outcome;
@@ -127,7 +153,13 @@ export class KeyVerifier {
       return outcome;
     }
     const cost = req.cost ?? 1;
-    const limits = await this.counters.consume(outcome.key.keyId, plan, now, cost);
+    const started = performance.now();
+    let limits;
+    try {
+      limits = await this.counters.consume(outcome.key.keyId, plan, now, cost);
+    } finally {
+      this.metrics.timing('StoreLatency', this.dims.counterWrite, performance.now() - started);
+    }
     if (limits.admitted) {
       this.signals.lastUsed?.note(outcome.key.keyId, now);
       if (this.signals.events && plan.quota) {

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { PROBLEM_CONTENT_TYPE } from '../core/gateway-responses';
 import { problemBody } from '../core/problem';
 import { displayName } from '../core/text';
+import { LOCAL_METRICS_PATH, PROMETHEUS_CONTENT_TYPE } from '../adapters/prometheus-metrics';
 import { API_GATEWAY_MAX_BODY, type LocalGateway, type LocalResponse } from './gateway';
 
 /**
@@ -39,6 +40,11 @@ export interface LocalServerOptions {
    * @default writes one line to stderr
    */
   readonly onFault?: (err: unknown) => void;
+  /**
+   * The Prometheus text served at GET /metrics (adapters/prometheus-metrics.ts). Local only: the
+   * deployed API has no such route. Absent = /metrics goes to the gateway like any path.
+   */
+  readonly metrics?: () => string;
 }
 
 interface Target {
@@ -137,6 +143,10 @@ export async function startLocalServer(gateway: LocalGateway, options: LocalServ
         out = problemResponse(400, 'malformed_request_target', 'The request target must be a path such as /v1/keys?limit=10 (or an absolute http:// URL).', {
           Connection: 'close',
         });
+      } else if (options.metrics && target.path === LOCAL_METRICS_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+        req.resume(); // a body, if any, is ignored
+        // Node sends no body for HEAD, only the length.
+        out = { status: 200, headers: { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Cache-Control': 'no-store' }, body: options.metrics() };
       } else {
         const body = await readBody(req, API_GATEWAY_MAX_BODY);
         const forwarded = options.trustForwardedFor ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim() : '';

@@ -22,6 +22,8 @@ import { FileEventSink } from '../adapters/file-event-sink';
 import { withLocalWebhook } from '../adapters/local-webhook';
 import { WEBHOOK_ENV } from '../core/webhook-signature';
 import { createRuntime, type Runtime } from '../adapters/runtime';
+import { LOCAL_METRICS_PATH, PrometheusMetrics } from '../adapters/prometheus-metrics';
+import { countedEventSink, type MetricService } from '../core/metrics';
 import { DuckDbUsageEngine } from '../adapters/usage/duckdb-engine';
 import { LocalUsageWriter } from '../adapters/usage/local-usage-writer';
 import { UsageReports } from '../core/usage-report-service';
@@ -104,6 +106,8 @@ export interface LocalStack {
   readonly expiry: LocalExpiryScan;
   /** Waits (at most `boundMs`) for webhook deliveries in flight; true when none is left. */
   flushEvents(boundMs?: number): Promise<boolean>;
+  /** The counters served at GET /metrics (Prometheus text), cumulative since start. */
+  readonly metrics: PrometheusMetrics;
   /** The DynamoDB Local process this stack started (absent when it was given an endpoint). */
   readonly dynamoProcess?: Pick<DynamoDbLocal, 'pid' | 'exited'>;
   stop(): Promise<void>;
@@ -163,6 +167,7 @@ export async function localRuntime(opts: {
   clock?: Clock;
   events?: EventSink;
   keyTableProfile?: ClientProfile;
+  metrics?: { recorder: PrometheusMetrics; service: MetricService };
 }): Promise<Runtime & { service: KeyService }> {
   await ensureTables(opts.dynamoEndpoint, opts.tableName);
   const dataKeys = opts.inMemoryMasterKey ? new LocalDataKeyProvider(randomBytes(32)) : LocalDataKeyProvider.fromHome(opts.home);
@@ -176,6 +181,7 @@ export async function localRuntime(opts: {
     dataKeys,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.events ? { events: opts.events } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   return runtime as Runtime & { service: KeyService };
 }
@@ -203,7 +209,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logger,
       ...(options.webhook ? { env: { [WEBHOOK_ENV.url]: options.webhook.url, [WEBHOOK_ENV.secret]: options.webhook.secret } } : {}),
     });
-    const keysRuntime = await localRuntime({ home, dynamoEndpoint, tableName, config: options.config, logger, events, ...(options.clock ? { clock: options.clock } : {}) });
+    // The same recordings as the Lambdas' EMF, kept cumulative for GET /metrics (docs/metrics.md).
+    const metrics = new PrometheusMetrics();
+    const keysRuntime = await localRuntime({
+      home,
+      dynamoEndpoint,
+      tableName,
+      config: options.config,
+      logger,
+      events,
+      metrics: { recorder: metrics, service: 'keys' },
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     runtimes.push(keysRuntime);
     const authzRuntime = createRuntime({
       tables: { keys: tableName, counters: counterTableFor(tableName) },
@@ -213,6 +230,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       keyTableProfile: CLIENT_PROFILES.keyRead,
       timeoutScale: LOCAL_TIMEOUT_SCALE,
       events,
+      metrics: { recorder: metrics, service: 'authorizer' },
       ...(options.clock ? { clock: options.clock } : {}),
     });
     runtimes.push(authzRuntime);
@@ -224,7 +242,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       counterTableName: counterTableFor(tableName),
       keys: repo,
       counters,
-      events,
+      events: countedEventSink(events, metrics, 'anomalies'),
       logger,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.anomalyScanSeconds !== undefined ? { intervalSeconds: options.anomalyScanSeconds } : {}),
@@ -236,7 +254,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       tableName,
       counterTableName: counterTableFor(tableName),
       auditRetentionDays: options.config.auditRetentionDays,
-      events,
+      events: countedEventSink(events, metrics, 'expiry'),
       logger,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.expiryScanSeconds !== undefined ? { intervalSeconds: options.expiryScanSeconds } : {}),
@@ -257,21 +275,33 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clock,
       admittedUsageKey: ADMITTED_USAGE_KEY,
       routes: authorizationTable(encodeAuthorizationRules(operatorRoutes)),
+      metrics,
     });
     // Usage reports: the same handlers as deployed, over DuckDB reading the local writer's Parquet.
     usageEngine = new DuckDbUsageEngine({ home, table: USAGE_TABLE_NAME });
     const reports = new UsageReports({ engine: usageEngine, table: USAGE_TABLE_NAME });
-    const keys = createKeysHandler({ service, verifier: keysRuntime.verifier, audit: keysRuntime.audit!, leaks: keysRuntime.leaks!, config: options.config, clock, logger, reports });
+    const keys = createKeysHandler({
+      service,
+      verifier: keysRuntime.verifier,
+      audit: keysRuntime.audit!,
+      leaks: keysRuntime.leaks!,
+      config: options.config,
+      clock,
+      logger,
+      reports,
+      metrics,
+    });
     const usageReports = createUsageHandler({ reports, clock, logger });
     usage = new LocalUsageWriter({ home, logger, ...(options.usage?.flushMs !== undefined ? { flushMs: options.usage.flushMs } : {}) });
     const usageWriter = usage;
+    const routeTable = fullRouteTable(operatorRoutes);
     // The same usage-plan arrangement as the CDK stack, so rate-limited requests get the same 429.
     const gateway = new LocalGateway({
       authorizer: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), authorizer),
       keys: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), keys),
       usage: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), usageReports),
       admittedUsageKey: ADMITTED_USAGE_KEY,
-      routes: fullRouteTable(operatorRoutes),
+      routes: routeTable,
       allowQueryKey: options.config.allowQueryKey,
       ...(options.gatewayResponseContextHeaders !== undefined ? { gatewayResponseContextHeaders: options.gatewayResponseContextHeaders } : {}),
       onUsage: (record) => usageWriter.write(record),
@@ -284,7 +314,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       createdAdminKey = created.plaintext;
     }
 
-    const server = await startLocalServer(gateway, { ...options.server, port: options.port ?? 3000 });
+    // GET /metrics is local-only; an operator route that claims the path keeps it (it is the API's).
+    const metricsServed = !routeTable.match('GET', LOCAL_METRICS_PATH);
+    if (!metricsServed) logger.log('warn', `an operator route serves GET ${LOCAL_METRICS_PATH}; the local metrics endpoint is off`, {});
+    const server = await startLocalServer(gateway, {
+      ...options.server,
+      port: options.port ?? 3000,
+      ...(metricsServed ? { metrics: () => metrics.render() } : {}),
+    });
     const state: LocalState = { url: server.url, dynamoEndpoint, tableName, pid: process.pid };
     if (!options.inMemory) writeFileSync(statePath(home), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
     return {
@@ -302,6 +339,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       anomalies: anomalyDetection,
       expiry: expiryScan,
       flushEvents: async (boundMs?: number) => (events.flush ? events.flush(boundMs) : true),
+      metrics,
       ...(ddb ? { dynamoProcess: { pid: ddb.pid, exited: ddb.exited } } : {}),
       async stop() {
         await server.close();

@@ -16,6 +16,7 @@ import { denialDetail, type VerificationOutcome } from '../../core/decision';
 import { allowContext } from '../../core/authorizer-context';
 import { DECISION_CONTEXT_KEY } from '../../core/usage-record';
 import { PROBLEM_CODE_FOR, rateLimitContext } from '../../core/limits';
+import { DECISION_OUTCOMES, type DecisionOutcome, type MetricsBuffer, noMetrics } from '../../core/metrics';
 import { type Clock, type Logger, systemClock } from '../../core/ports';
 import { type AuthorizationRule, type RouteTable } from '../../core/routes';
 import { extractKey, type KeyVerifier } from '../../core/verifier';
@@ -29,6 +30,11 @@ export interface AuthorizerDeps {
   /** The usage plan's API key returned for admitted requests; absent = no usage plan. */
   readonly admittedUsageKey?: string;
   readonly clock?: Clock;
+  /**
+   * Decisions by outcome (and, through the verifier, cache and store metrics), written once per
+   * invocation by `flush()` after the policy is computed. Absent = not recorded.
+   */
+  readonly metrics?: MetricsBuffer;
 }
 
 /** Returned for rate-limited requests: a usage key that belongs to no usage plan. */
@@ -66,20 +72,30 @@ export function createAuthorizer(deps: AuthorizerDeps): AuthorizerHandler {
   // Side effects (lastUsedAt, quota warnings) run beside the decision; the container is frozen
   // once the handler returns, so wait for them, briefly, first.
   // The check keeps the common case (nothing pending) free of an extra await on the hot path.
+  // Metrics are written after the side effects' wait (so a quota warning's publish is counted in
+  // the same invocation) and synchronously: one stdout line, no await of their own.
+  const metrics = deps.metrics;
   return async (event) => {
     try {
       return await decide(event);
     } finally {
       if (deps.verifier.hasPendingWork) await deps.verifier.flush(FLUSH_BOUND_MS);
+      metrics?.flush();
     }
   };
 }
 
+const DECISION_DIMS = Object.fromEntries(
+  DECISION_OUTCOMES.map((o) => [o, { Service: 'authorizer', Outcome: o }]),
+) as Record<DecisionOutcome, { readonly Service: 'authorizer'; readonly Outcome: DecisionOutcome }>;
+
 function decider(deps: AuthorizerDeps): AuthorizerHandler {
   const clock = deps.clock ?? systemClock;
+  const metrics = deps.metrics ?? noMetrics;
   return async (event) => {
     const route = deps.routes.find(event.httpMethod, event.resource);
     if (!route) {
+      metrics.count('Decisions', DECISION_DIMS.UNKNOWN_ROUTE);
       // Fail closed: a route the definition does not know requires nothing we can check.
       deps.logger.log('warn', 'authorizer called for an unknown route', { method: event.httpMethod, resource: event.resource });
       return policy('unknown', 'Deny', event.methodArn, {
@@ -97,9 +113,11 @@ function decider(deps: AuthorizerDeps): AuthorizerHandler {
         cost: route.cost,
       });
     } catch (err) {
+      metrics.count('Decisions', DECISION_DIMS.UNAVAILABLE);
       deps.logger.log('error', 'key verification failed', { error: err, route: `${route.method} ${route.path}` });
       throw new Error('KeyStoreUnavailable', { cause: err });
     }
+    metrics.count('Decisions', DECISION_DIMS[outcome.code]);
     const keyId = 'keyId' in outcome ? outcome.keyId : outcome.code === 'VALID' ? outcome.key.keyId : undefined;
     deps.logger.log(outcome.code === 'VALID' ? 'debug' : 'info', 'authorization decision', {
       outcome: outcome.code,

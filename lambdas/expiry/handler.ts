@@ -22,7 +22,9 @@ import { createDocumentClient } from '../../adapters/dynamodb/client';
 import { DynamoExpiryLedger } from '../../adapters/dynamodb/expiry-ledger';
 import { DynamoKeyRepository } from '../../adapters/dynamodb/key-repository';
 import { EventBridgeEventSink } from '../../adapters/eventbridge-event-sink';
+import { EmfMetrics } from '../../adapters/emf-metrics';
 import { JsonLogger } from '../../adapters/json-logger';
+import { countedEventSink } from '../../core/metrics';
 
 /** Stop reading new pages when less than this is left: a page's claims, publishes and audits finish in it. */
 const STOP_MARGIN_MS = 30_000;
@@ -51,7 +53,9 @@ const writeDoc = createDocumentClient({ ...CLIENT_PROFILES.counterWrite });
 const index = new DynamoKeyRepository(readDoc, tables.keys);
 const ledger = new DynamoExpiryLedger(writeDoc, tables.counters);
 const audit = new DynamoAuditStore(writeDoc, tables.keys);
-const events = new EventBridgeEventSink(new EventBridgeClient(clientSettings(CLIENT_PROFILES.events)), busName);
+// EventsPublished / EventsFailed (Service=expiry), one EMF line per run.
+const metrics = new EmfMetrics();
+const events = countedEventSink(new EventBridgeEventSink(new EventBridgeClient(clientSettings(CLIENT_PROFILES.events)), busName), metrics, 'expiry');
 
 export interface ExpiryInvocation {
   /** Set by the schedule; informational (the scan uses the time it runs). */
@@ -65,17 +69,22 @@ export async function handler(
   context: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<{ published: number; alreadySent: number; scanned: number; failed: number; continueAfter?: string }> {
   if (event?.after !== undefined && typeof event.after !== 'string') throw new Error('after must be a position string from a previous run');
-  const result = await scanExpiring({
-    index,
-    ledger,
-    events,
-    clock: systemClock,
-    thresholdsDays,
-    audit: { store: audit, retentionDays },
-    logger,
-    hasTime: () => context.getRemainingTimeInMillis() > STOP_MARGIN_MS,
-    ...(event?.after !== undefined ? { after: event.after } : {}),
-  });
+  let result;
+  try {
+    result = await scanExpiring({
+      index,
+      ledger,
+      events,
+      clock: systemClock,
+      thresholdsDays,
+      audit: { store: audit, retentionDays },
+      logger,
+      hasTime: () => context.getRemainingTimeInMillis() > STOP_MARGIN_MS,
+      ...(event?.after !== undefined ? { after: event.after } : {}),
+    });
+  } finally {
+    metrics.flush();
+  }
   // Failures are not thrown: a retry of this invocation would only repeat what the next scheduled
   // run does anyway (released claims are free again; unconfirmed ones wait for their lease).
   return {

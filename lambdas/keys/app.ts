@@ -28,6 +28,7 @@ import { headlineStatus } from '../../core/limits';
 import { rateLimitHeaders } from '../shared/rate-limit-headers';
 import type { Clock } from '../../core/ports';
 import { FLUSH_BOUND_MS } from '../../core/background';
+import { type MetricsBuffer, statusClass } from '../../core/metrics';
 import { json, readJsonBody } from '../shared/http';
 import { dispatch, type OperationHandler } from '../shared/dispatch';
 import { problemErrors } from '../shared/problem-errors';
@@ -46,6 +47,8 @@ export interface KeysAppDeps {
   readonly audit: AuditService;
   /** POST /v1/keys/revoke-leaked. */
   readonly leaks: LeakResponse;
+  /** Requests by status class (Service=keys), flushed once per invocation. Absent = not recorded. */
+  readonly metrics?: MetricsBuffer;
 }
 
 export type KeysHandler = (event: APIGatewayProxyEvent, context?: Partial<Context>) => Promise<APIGatewayProxyResult>;
@@ -155,11 +158,19 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
 
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(base).use(rateLimitHeaders()).use(problemErrors(deps.logger)) as unknown as KeysHandler;
   // POST /v1/verify starts the same side effects as the authorizer: wait for them, briefly.
+  const metrics = deps.metrics;
   return async (event, context) => {
+    let status = 500;
     try {
-      return await handler(event, context);
+      const response = await handler(event, context);
+      status = response.statusCode;
+      return response;
     } finally {
       if (deps.verifier.hasPendingWork) await deps.verifier.flush(FLUSH_BOUND_MS);
+      if (metrics) {
+        metrics.count('Requests', { Service: 'keys', StatusClass: statusClass(status) });
+        metrics.flush();
+      }
     }
   };
 }

@@ -2,6 +2,7 @@
 import { configFromEnv, INFRA_ENV } from '../../core/config';
 import { systemClock } from '../../core/ports';
 import { CLIENT_PROFILES } from '../../adapters/client-profiles';
+import { EmfMetrics } from '../../adapters/emf-metrics';
 import { JsonLogger } from '../../adapters/json-logger';
 import { createRuntime, eventBridgeSink, kmsDataKeys, requiredEnv } from '../../adapters/runtime';
 import { usageReportsFromEnv } from '../../adapters/usage/athena-engine';
@@ -13,6 +14,7 @@ const HISTORY_WAIT_MS = 5_000;
 const config = configFromEnv(process.env);
 const logger = new JsonLogger({ service: 'keygate-keys' });
 const busName = process.env[INFRA_ENV.eventBusName];
+const metrics = new EmfMetrics();
 const runtime = createRuntime({
   tables: { keys: requiredEnv(INFRA_ENV.tableName), counters: requiredEnv(INFRA_ENV.counterTableName) },
   config,
@@ -20,6 +22,8 @@ const runtime = createRuntime({
   keyTableProfile: CLIENT_PROFILES.management,
   dataKeys: kmsDataKeys(requiredEnv(INFRA_ENV.kmsKeyId)).provider,
   ...(busName ? { events: eventBridgeSink(busName) } : {}),
+  // POST /v1/verify's cache and store metrics, and the audit/leak/quota events, as Service=keys.
+  metrics: { recorder: metrics, service: 'keys' },
 });
 
 const reports = usageReportsFromEnv(process.env, HISTORY_WAIT_MS);
@@ -33,4 +37,5 @@ export const handler = createKeysHandler({
   clock: systemClock,
   logger,
   ...(reports ? { reports } : {}),
+  metrics,
 });

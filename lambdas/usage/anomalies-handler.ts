@@ -12,6 +12,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { INFRA_ENV } from '../../core/config';
+import { countedEventSink } from '../../core/metrics';
 import { systemClock } from '../../core/ports';
 import {
   ANOMALY_DELAY_ENV,
@@ -28,6 +29,7 @@ import { createDocumentClient } from '../../adapters/dynamodb/client';
 import { DynamoCounterStore } from '../../adapters/dynamodb/counter-store';
 import { DynamoKeyRepository } from '../../adapters/dynamodb/key-repository';
 import { EventBridgeEventSink } from '../../adapters/eventbridge-event-sink';
+import { EmfMetrics } from '../../adapters/emf-metrics';
 import { JsonLogger } from '../../adapters/json-logger';
 import { AthenaUsageEngine } from '../../adapters/usage/athena-engine';
 
@@ -73,7 +75,9 @@ const ledgerDoc = createDocumentClient({ ...CLIENT_PROFILES.counterWrite });
 const keys = new DynamoKeyRepository(readDoc, tables.keys);
 const counters = new DynamoCounterStore(readDoc, tables.counters);
 const ledger = new DynamoAnomalyLedger(ledgerDoc, tables.counters);
-const events = new EventBridgeEventSink(new EventBridgeClient(clientSettings(CLIENT_PROFILES.events)), busName);
+// EventsPublished / EventsFailed (Service=anomalies), one EMF line per run.
+const metrics = new EmfMetrics();
+const events = countedEventSink(new EventBridgeEventSink(new EventBridgeClient(clientSettings(CLIENT_PROFILES.events)), busName), metrics, 'anomalies');
 const athenaClient = new AthenaClient({});
 
 export interface AnomalyInvocation {
@@ -102,7 +106,12 @@ export async function handler(event: AnomalyInvocation, context: Pick<Context, '
     waitMs: Math.max(10_000, context.getRemainingTimeInMillis() - PUBLISH_MARGIN_MS),
     maxRows: 1001,
   });
-  const result = await detectAnomalies({ engine, table: athena.table, ledger, keys, counters, events, clock: systemClock, thresholds, logger, hourStartMs });
+  let result;
+  try {
+    result = await detectAnomalies({ engine, table: athena.table, ledger, keys, counters, events, clock: systemClock, thresholds, logger, hourStartMs });
+  } finally {
+    metrics.flush();
+  }
   if (result.failed.length > 0) {
     // Fail the invocation so Lambda's asynchronous retry runs the same hour again; the ledger
     // keeps what was already published from going out twice.

@@ -13,6 +13,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { isWebhookEvent, WEBHOOK_ENV } from '../../core/webhook-signature';
 import { clientSettings } from '../../adapters/client-profiles';
+import { EmfMetrics } from '../../adapters/emf-metrics';
 import { JsonLogger } from '../../adapters/json-logger';
 import { CachedSecret, SECRETS_CLIENT_PROFILE } from '../../adapters/secrets-manager-secret';
 import { type DeliveryResult, WebhookSink } from '../../adapters/webhook-sink';
@@ -30,6 +31,10 @@ const secret = new CachedSecret(new SecretsManagerClient(clientSettings(SECRETS_
 // asynchronous retries (minutes apart) cover longer outages.
 const sink = new WebhookSink({ url: required(WEBHOOK_ENV.url), secret: () => secret.value(), maxAttempts: 3, attemptTimeoutMs: 5000, backoffMs: 500, maxBackoffMs: 2000, logger });
 
+// For the webhook, EventsPublished counts events the receiver took, EventsFailed those it did not (docs/metrics.md).
+const metrics = new EmfMetrics();
+const DIMS = { Service: 'webhook' } as const;
+
 export type WebhookInvocation = EventBridgeEvent<string, Record<string, unknown>>;
 
 export async function handler(event: WebhookInvocation): Promise<DeliveryResult | { skipped: string }> {
@@ -46,9 +51,13 @@ export async function handler(event: WebhookInvocation): Promise<DeliveryResult 
   try {
     const result = await sink.deliver({ id: event.id, type, time: event.time, detail: event.detail });
     logger.log('info', 'webhook delivered', { eventId: event.id, eventType: type, status: result.status, attempts: result.attempts });
+    metrics.count('EventsPublished', DIMS);
     return result;
   } catch (err) {
     logger.log('error', 'webhook delivery failed', { eventId: event.id, eventType: type, error: err });
+    metrics.count('EventsFailed', DIMS);
     throw err;
+  } finally {
+    metrics.flush();
   }
 }
