@@ -199,10 +199,10 @@ describe('countedEventSink', () => {
     let fail = false;
     const sink = {
       flushed: 0,
-      publish: async () => {
+      publish: async (_event: { readonly type: string }) => {
         if (fail) throw new Error('bus down');
       },
-      publishBatch: async (events: readonly unknown[]) => events.map((_, i) => (i === 0 ? new Error('refused') : undefined)),
+      publishBatch: async (events: readonly { readonly type: string }[]) => events.map((_, i) => (i === 0 ? new Error('refused') : undefined)),
       flush(this: { flushed: number }) {
         this.flushed += 1;
       },
