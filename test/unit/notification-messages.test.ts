@@ -3,6 +3,7 @@
  * against an event as EventBridge delivers it (source keygate, detail-type = type, detail = the
  * event's other fields), the definitions' own rules, and the `keygate:notificationEmails` setting.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/config';
 import { planExpiryNotice } from '../../core/expiry-scan';
@@ -159,6 +160,14 @@ describe('notification messages', () => {
     // What docs/notifications.md warns about: names are free text; the webhook still gets the exact event.
     const odd = { ...expiring, name: 'say "hi"' };
     expect(() => renderNotification(pick(odd)[0]!, busEvent(odd))).toThrow(SyntaxError);
+  });
+
+  it('is quoted word for word, with its rule id, in docs/notifications.md', () => {
+    const doc = readFileSync(new URL('../../docs/notifications.md', import.meta.url), 'utf8').replaceAll('&lt;', '<').replaceAll('&gt;', '>');
+    for (const m of NOTIFICATION_MESSAGES) {
+      expect(doc, m.id).toContain(m.template);
+      expect(doc, m.id).toContain(`\`${m.id}Rule\``);
+    }
   });
 
   it('gives EventBridge the text as a JSON string', () => {
