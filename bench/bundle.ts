@@ -58,7 +58,8 @@ function packageOf(path: string): string {
   return m ? m[1]! : 'keygate (own code)';
 }
 
-export async function benchBundle(loads: number, log: (line: string) => void): Promise<BundleResult> {
+/** `entry`: the handler to bundle, repository-relative (bench/metrics.ts compares a variant). */
+export async function benchBundle(loads: number, log: (line: string) => void, entry: string = ENTRY): Promise<BundleResult> {
   // Imported here, not at the top: it loads aws-cdk-lib, which must not weigh on the memory figures.
   const { LAMBDA_ARCHITECTURE, LAMBDA_BASE_ENVIRONMENT, LAMBDA_BUNDLING, LAMBDA_RUNTIME } = await import('../lib/key-authorizer');
   const runtimeMajor = /nodejs(\d+)/.exec(LAMBDA_RUNTIME.name)?.[1];
@@ -67,7 +68,7 @@ export async function benchBundle(loads: number, log: (line: string) => void): P
   try {
     const outfile = join(dir, LAMBDA_BUNDLING.format === 'esm' ? 'index.mjs' : 'index.js');
     const options = {
-      entryPoints: [join(REPO_ROOT, ENTRY)],
+      entryPoints: [join(REPO_ROOT, entry)],
       bundle: true,
       platform: 'node',
       target: `node${runtimeMajor}`,
@@ -132,7 +133,7 @@ export async function benchBundle(loads: number, log: (line: string) => void): P
     });
     return {
       esbuildVersion,
-      options: { ...options, entryPoints: [ENTRY], outfile: `<tmp>/${relative(dir, outfile)}` },
+      options: { ...options, entryPoints: [entry], outfile: `<tmp>/${relative(dir, outfile)}` },
       runtime: LAMBDA_RUNTIME.name,
       architecture: LAMBDA_ARCHITECTURE.name,
       bytes: code.length,

@@ -433,7 +433,11 @@ async function main(): Promise<void> {
     runSeconds: (performance.now() - RUN_STARTED) / 1000,
   };
   const out = join(REPO_ROOT, 'docs', 'benchmarks.md');
-  writeFileSync(out, renderReport(results));
+  // Section 8 comes from bench/metrics.ts (its own run); keep it when rewriting the rest.
+  // Imported here, not at the top: it loads Powertools, which must not weigh on the memory figures.
+  const { metricsSectionOf, withMetricsSection } = await import('./metrics');
+  const kept = metricsSectionOf(readFileSync(out, 'utf8'));
+  writeFileSync(out, kept ? withMetricsSection(renderReport(results), kept) : renderReport(results));
   console.log('\n' + renderSummary(results));
   log(`wrote ${out}`);
 }
