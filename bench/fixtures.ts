@@ -11,6 +11,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CLIENT_PROFILES } from '../adapters/client-profiles';
 import { createRuntime } from '../adapters/runtime';
 import { DynamoKeyRepository } from '../adapters/dynamodb/key-repository';
+import { EmfMetrics } from '../adapters/emf-metrics';
 import { JsonLogger } from '../adapters/json-logger';
 import { ADMITTED_USAGE_KEY, type KeygateConfig, resolveConfig } from '../core/config';
 import { newKeyId } from '../core/ids';
@@ -56,7 +57,10 @@ export function buildAuthorizer(tables: Tables, options: AuthorizerOptions): Ben
     lines++;
   }, 'info');
   const clock = options.clock ?? systemClock;
+  // EMF as deployed (one line per invocation), serialized but not printed.
+  const metrics = new EmfMetrics({ write: () => undefined });
   const runtime = createRuntime({
+    metrics: { recorder: metrics, service: 'authorizer' },
     tables: { keys: tables.keyTable, counters: tables.counterTable },
     config,
     logger,
@@ -73,6 +77,7 @@ export function buildAuthorizer(tables: Tables, options: AuthorizerOptions): Ben
     logger,
     admittedUsageKey: ADMITTED_USAGE_KEY,
     clock,
+    metrics,
   });
   return {
     handler,
