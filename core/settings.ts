@@ -26,6 +26,18 @@ export const INFRA_SETTINGS: Readonly<Record<string, string>> = {
   'keygate:anomalies': 'anomaly thresholds, any of {requestSpike, errorRate, failedAuth, quotaProjection} with their fields (defaults in docs/anomalies.md)',
   // Expiry notifications (core/expiry-scan.ts parses them; docs/operations.md). The local scan reads the thresholds and the on/off too.
   'keygate:webhookUrl': 'https URL that receives the notification events (expiring, expired, quota warning, leaked, anomaly), signed with a generated Secrets Manager secret (docs/webhooks.md); unset: no webhook',
+  'keygate:notificationEmails': 'email addresses subscribed to the notifications topic (readable expiring / expired / quota warning / leaked / anomaly messages, and the alarms), a JSON array, at most 10 (docs/notifications.md); default none',
+  // Dashboard and alarms (lib/monitoring.ts parses them; docs/operations.md, Monitoring).
+  'keygate:dashboard': 'CloudWatch dashboard <stackName>-<region> (default true)',
+  'keygate:alarms': 'CloudWatch alarms to the notifications topic (default true)',
+  'keygate:alarmUnavailablePercent': 'authorizer-unavailable alarm: UNAVAILABLE decisions as % of authorizer invocations, 0.01 to 100 (default 1)',
+  'keygate:alarmServerErrorPercent': 'api-5xx alarm: 5xx as % of API requests, 0.01 to 100 (default 1)',
+  'keygate:alarmLatencyP99Ms': 'api-latency-p99 alarm threshold in ms, 1 to 29000 (default 1000)',
+  'keygate:alarmLambdaErrors': 'errors per function in 5 minutes that alarm (default 1)',
+  'keygate:alarmDynamoDbThrottles': 'throttle events per table per minute that alarm, in 3 of 5 minutes (default 1)',
+  'keygate:alarmRejectedKeysStdDevs': 'rejected-keys anomaly band width in standard deviations, 0.5 to 10 (default 3)',
+  'keygate:alarmRejectedKeysFloor': 'rejected keys per 5 minutes below which the spike alarm stays quiet (default 50)',
+  'keygate:alarmDeliveryFreshnessSeconds': 'Firehose DeliveryToS3.DataFreshness alarm threshold, 60 to 86400 (default 1800)',
   'keygate:expiryNotifications': 'scheduled expiry scan publishing keygate.key.expiring / keygate.key.expired (default true)',
   'keygate:expirySchedule': 'EventBridge Scheduler expression (UTC) of the expiry scan (default "rate(1 hour)")',
   'keygate:expiryThresholdsDays': 'days before expiresAt that send keygate.key.expiring, whole days 1 to 365 (default [14, 7, 1])',

@@ -29,3 +29,4 @@ export { configFromContext, DEFAULT_CONFIG, type KeygateConfig, resolveConfig } 
 export { type OperatorRoute, parseOperatorRoutes, RouteConfigError } from '../core/operator-routes';
 export { resolveDeployment } from '../core/settings';
 export { WebhookDelivery, webhookUrlSetting, type WebhookDeliveryProps } from './webhook-delivery';
+export { Monitoring, type MonitoringProps, monitoringSettings } from './monitoring';

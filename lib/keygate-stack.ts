@@ -16,6 +16,8 @@ import { anomalySettings } from '../core/usage-anomalies';
 import { expirySettings } from '../core/expiry-scan';
 import { ExpiryNotifications } from './expiry-notifications';
 import { WEBHOOK_URL_SETTING, WebhookDelivery, webhookUrlSetting } from './webhook-delivery';
+import { Monitoring, monitoringSettings } from './monitoring';
+import { NOTIFICATION_EMAILS_SETTING, parseNotificationEmails } from '../core/notification-messages';
 import { Notifications } from './notifications';
 import { admittedUsageKeyValue, eventBusName, restApiName, usageDatabaseName, usageDeliveryStreamName, usageWorkGroupName } from './physical-names';
 import {
@@ -109,6 +111,8 @@ export class KeygateStack extends Stack {
   public readonly expiryNotifications?: ExpiryNotifications;
   /** Signed webhook delivery of notification events, when keygate:webhookUrl is set. */
   public readonly webhookDelivery?: WebhookDelivery;
+  /** Dashboard and alarms, unless keygate:dashboard and keygate:alarms are both false. */
+  public readonly monitoring?: Monitoring;
 
   constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
     super(scope, id, props);
@@ -125,7 +129,10 @@ export class KeygateStack extends Stack {
     this.keyStore = new KeyStore(this, 'KeyStore', {
       deletionProtection: booleanContext(this.node, 'keygate:tableDeletionProtection', true),
     });
-    this.notifications = new Notifications(this, 'Notifications', { eventBusName: eventBusName(this) });
+    this.notifications = new Notifications(this, 'Notifications', {
+      eventBusName: eventBusName(this),
+      emails: parseNotificationEmails(this.node.tryGetContext(NOTIFICATION_EMAILS_SETTING)),
+    });
     const webhookUrl = webhookUrlSetting(this.node.tryGetContext(WEBHOOK_URL_SETTING));
     if (webhookUrl) this.webhookDelivery = new WebhookDelivery(this, 'WebhookDelivery', { eventBus: this.notifications.bus, url: webhookUrl });
 
@@ -220,6 +227,33 @@ export class KeygateStack extends Stack {
     // A key's usage history (GET /v1/keys/{id}/usage?from=&to=) runs the same reports.
     this.usageAnalytics?.bindReports(this.managementApi.keysFunction);
 
+    // Read (and validated) even when both switches are off, so a typo still fails synth.
+    const monitoring = monitoringSettings((key) => this.node.tryGetContext(key));
+    if (monitoring.dashboard || monitoring.alarms) {
+      this.monitoring = new Monitoring(this, 'Monitoring', {
+        stage: this.managementApi.api.deploymentStage,
+        authorizerFunction: this.keyAuthorizer.handler,
+        functions: [
+          this.managementApi.keysFunction,
+          ...(this.usageReports ? [this.usageReports.function] : []),
+          ...(this.usageAnomalies ? [this.usageAnomalies.function] : []),
+          ...(this.expiryNotifications ? [this.expiryNotifications.function] : []),
+          ...(this.webhookDelivery ? [this.webhookDelivery.function] : []),
+        ],
+        table: this.keyStore.table,
+        counterTable: this.keyStore.counterTable,
+        deliveryStreams: [
+          ...(this.usageAnalytics ? [this.usageAnalytics.deliveryStream] : []),
+          ...(this.auditExport ? [this.auditExport.deliveryStream] : []),
+        ],
+        ...(this.webhookDelivery ? { deadLetterQueue: this.webhookDelivery.deadLetterQueue } : {}),
+        alarmTopic: this.notifications.topic,
+        dashboard: monitoring.dashboard,
+        alarms: monitoring.alarms,
+        ...monitoring.thresholds,
+      });
+    }
+
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the Keygate API (stage included)',
       value: this.managementApi.api.url,
@@ -235,6 +269,10 @@ export class KeygateStack extends Stack {
     new CfnOutput(this, 'EventBusName', {
       description: 'EventBridge bus for keygate.* events (source "keygate")',
       value: this.notifications.bus.eventBusName,
+    });
+    new CfnOutput(this, 'NotificationsTopicArn', {
+      description: 'SNS topic with readable Keygate notifications and alarms: subscribe your endpoint (docs/notifications.md)',
+      value: this.notifications.topic.topicArn,
     });
     new CfnOutput(this, 'TableKeyArn', {
       description: 'KMS key encrypting both tables (for KeyStore.fromKeyStoreAttributes in another stack)',

@@ -27,10 +27,19 @@ interface Built {
 }
 const apps: App[] = [];
 
-/** The real stack with analytics, audit export and the webhook, plus an encrypted stand-in alarm topic. */
+/**
+ * The real stack with analytics, audit export and the webhook, its own monitoring turned off, plus
+ * a Monitoring under test with an encrypted stand-in alarm topic (so props can vary per test).
+ */
 function build(props: Partial<MonitoringProps> = {}, options: { topic?: boolean } = {}): Built {
   const app = new App({
-    context: { ...cdkJson.context, 'keygate:webhookUrl': 'https://hooks.example.com/keygate', 'aws:cdk:bundling-stacks': [] },
+    context: {
+      ...cdkJson.context,
+      'keygate:webhookUrl': 'https://hooks.example.com/keygate',
+      'keygate:dashboard': false,
+      'keygate:alarms': false,
+      'aws:cdk:bundling-stacks': [],
+    },
   });
   apps.push(app);
   const stack = new KeygateStack(app, 'Keygate', { stackName: 'Keygate' });
@@ -234,7 +243,7 @@ describe('dashboard', () => {
   });
 
   it('leaves out the Firehose and dead-letter widgets when there is nothing to watch', () => {
-    const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+    const app = new App({ context: { ...cdkJson.context, 'keygate:dashboard': false, 'keygate:alarms': false, 'aws:cdk:bundling-stacks': [] } });
     apps.push(app);
     const stack = new KeygateStack(app, 'Keygate', { stackName: 'Keygate' });
     const monitoring = new Monitoring(stack, 'MonitoringUnderTest', {
@@ -524,5 +533,28 @@ describe('cdk-nag AwsSolutions', () => {
   it('reports nothing on the stack with monitoring, with no acknowledgement added', () => {
     const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(b.app);
     expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+});
+
+describe('KeygateStack wiring', () => {
+  it('builds Monitoring by default, alarming to the notifications topic, and none when both switches are off', () => {
+    // Act
+    const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+    apps.push(app);
+    const stack = new KeygateStack(app, 'KeygateWired', { stackName: 'KeygateWired' });
+    const template = Template.fromStack(stack);
+    const offApp = new App({ context: { ...cdkJson.context, 'keygate:dashboard': false, 'keygate:alarms': false, 'aws:cdk:bundling-stacks': [] } });
+    apps.push(offApp);
+    const off = new KeygateStack(offApp, 'KeygateQuiet', { stackName: 'KeygateQuiet' });
+    // Assess
+    expect(stack.monitoring).toBeDefined();
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: Props }[];
+    expect(alarms.length).toBeGreaterThan(5);
+    const topicArn = ref(stack, stack.notifications.topic.topicArn);
+    expect(alarms.filter((a) => Array.isArray(a.Properties.AlarmActions)).every((a) => JSON.stringify(a.Properties.AlarmActions) === JSON.stringify([topicArn]))).toBe(true);
+    expect(off.monitoring).toBeUndefined();
+    Template.fromStack(off).resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    Template.fromStack(off).resourceCountIs('AWS::CloudWatch::Alarm', 0);
   });
 });

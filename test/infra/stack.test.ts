@@ -432,10 +432,11 @@ describe('stage logging', () => {
 });
 
 describe('outputs', () => {
-  it('publishes exactly ApiUrl, KeyTableName, CounterTableName, EventBusName, TableKeyArn, RecordKeyArn, BootstrapCommand and the usage analytics names', () => {
+  it('publishes exactly ApiUrl, KeyTableName, CounterTableName, EventBusName, NotificationsTopicArn, TableKeyArn, RecordKeyArn, BootstrapCommand and the usage analytics names', () => {
     expect(Object.keys(k.template.toJSON().Outputs).sort()).toEqual(
-      ['ApiUrl', 'AthenaWorkGroup', 'BootstrapCommand', 'CounterTableName', 'EventBusName', 'GlueDatabase', 'GlueTable', 'KeyTableName', 'RecordKeyArn', 'TableKeyArn', 'UsageBucketName'],
+      ['ApiUrl', 'AthenaWorkGroup', 'BootstrapCommand', 'CounterTableName', 'EventBusName', 'GlueDatabase', 'GlueTable', 'KeyTableName', 'NotificationsTopicArn', 'RecordKeyArn', 'TableKeyArn', 'UsageBucketName'],
     );
+    k.template.hasOutput('NotificationsTopicArn', { Value: ref(k.stack, k.stack.notifications.topic.topicArn) });
     // what KeyStore.fromKeyStoreAttributes takes in another stack
     k.template.hasOutput('TableKeyArn', { Value: ref(k.stack, k.stack.keyStore.tableKey.keyArn) });
     k.template.hasOutput('KeyTableName', { Value: ref(k.stack, k.stack.keyStore.table.tableName) });

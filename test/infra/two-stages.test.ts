@@ -88,6 +88,7 @@ const SCOPED_TO_PARENT: Readonly<Record<string, readonly string[]>> = {
   'AWS::ApiGateway::Authorizer': ['Name'], // authorizer of one API
   'AWS::Lambda::Permission': ['FunctionName'], // refers to the function, names nothing
   'AWS::Athena::NamedQuery': ['Name'], // saved query of one workgroup, identified by a generated id
+  'AWS::CloudWatch::Alarm': ['MetricName'], // the metric an alarm watches, names nothing (AlarmName is checked)
 };
 
 interface PhysicalName {
