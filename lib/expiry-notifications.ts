@@ -2,7 +2,7 @@ import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { EXPIRY_LEDGER_ATTRIBUTES } from '../adapters/dynamodb/expiry-ledger';
 import { EXPIRY_LEDGER_PREFIX } from '../adapters/dynamodb/table-schema';
@@ -16,6 +16,7 @@ import {
   parseExpiryThresholds,
 } from '../core/expiry-scan';
 import { keygateFunction } from './keygate-function';
+import { scheduleFunction } from './schedule';
 import { AUDIT_ITEMS, type IKeyStore } from './key-store';
 import type { Notifications } from './notifications';
 
@@ -90,7 +91,6 @@ export class ExpiryNotifications extends Construct implements iam.IGrantable {
 
   constructor(scope: Construct, id: string, props: ExpiryNotificationsProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     const thresholds = parseExpiryThresholds(props.thresholdsDays ?? DEFAULT_EXPIRY_THRESHOLDS_DAYS, `${this.node.path}: thresholdsDays`);
     const expression = parseExpirySchedule(props.schedule ?? DEFAULT_EXPIRY_SCHEDULE, `${this.node.path}: schedule`);
     if (!Number.isInteger(props.auditRetentionDays) || props.auditRetentionDays < 1 || props.auditRetentionDays > 3650) {
@@ -125,30 +125,12 @@ export class ExpiryNotifications extends Construct implements iam.IGrantable {
     props.notifications.grantPublish(this);
     this.grantKeyStore(props.keyStore);
 
-    // CfnSchedule with a role of its own, as UsageAnomalies: the L2 LambdaInvoke target grants
-    // InvokeFunction on every version (`<arn>:*`); the schedule only ever invokes $LATEST.
-    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-      description: 'Keygate expiry notifications: EventBridge Scheduler invokes the expiry scan',
-    });
-    this.schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }));
-
-    this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
+    ({ role: this.schedulerRole, schedule: this.schedule } = scheduleFunction(this, {
+      function: this.function,
+      expression,
       description: 'Keygate: expiry scan (keygate.key.expiring / keygate.key.expired)',
-      scheduleExpression: expression,
-      scheduleExpressionTimezone: 'UTC',
-      flexibleTimeWindow: { mode: 'OFF' },
-      state: 'ENABLED',
-      target: {
-        arn: this.function.functionArn,
-        roleArn: this.schedulerRole.roleArn,
-        input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }),
-        // A run missed for longer than the schedule's period is the next run's work anyway.
-        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
-      },
-    });
+      roleDescription: 'Keygate expiry notifications: EventBridge Scheduler invokes the expiry scan',
+    }));
   }
 
   /**

@@ -2,7 +2,7 @@ import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { ANOMALY_LEDGER_PREFIX, COUNTER_TABLE } from '../adapters/dynamodb/table-schema';
 import { INFRA_ENV } from '../core/config';
@@ -17,6 +17,7 @@ import {
   parseAnomalyThresholds,
 } from '../core/usage-anomalies';
 import { keygateFunction } from './keygate-function';
+import { scheduleFunction } from './schedule';
 import { COUNTER_ITEMS, type IKeyStore, KEY_ITEMS } from './key-store';
 import type { Notifications } from './notifications';
 import type { UsageAnalytics } from './usage-analytics';
@@ -96,7 +97,6 @@ export class UsageAnomalies extends Construct implements iam.IGrantable {
 
   constructor(scope: Construct, id: string, props: UsageAnomaliesProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     const thresholds = parseAnomalyThresholds(props.thresholds ?? DEFAULT_ANOMALY_THRESHOLDS, `${this.node.path}: thresholds`);
     const expression = parseAnomalySchedule(props.schedule ?? DEFAULT_ANOMALY_SCHEDULE, `${this.node.path}: schedule`);
     const delayMinutes = props.delay?.toMinutes() ?? DEFAULT_ANOMALY_DELAY_MINUTES;
@@ -133,31 +133,12 @@ export class UsageAnomalies extends Construct implements iam.IGrantable {
     props.notifications.grantPublish(this);
     this.grantKeyStore(props.keyStore);
 
-    // --- schedule ------------------------------------------------------------------------------
-    // CfnSchedule with a role of its own: the L2 LambdaInvoke target grants InvokeFunction on the
-    // function and every version (`<arn>:*`); the schedule only ever invokes $LATEST.
-    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-      description: 'Keygate usage anomalies: EventBridge Scheduler invokes the detection function',
-    });
-    this.schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }));
-
-    this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
+    ({ role: this.schedulerRole, schedule: this.schedule } = scheduleFunction(this, {
+      function: this.function,
+      expression,
       description: 'Keygate: usage anomaly detection over the last complete UTC hour',
-      scheduleExpression: expression,
-      scheduleExpressionTimezone: 'UTC',
-      flexibleTimeWindow: { mode: 'OFF' },
-      state: 'ENABLED',
-      target: {
-        arn: this.function.functionArn,
-        roleArn: this.schedulerRole.roleArn,
-        // The scheduled time, not the time the function happens to start: retries evaluate the same hour.
-        input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }),
-        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
-      },
-    });
+      roleDescription: 'Keygate usage anomalies: EventBridge Scheduler invokes the detection function',
+    }));
   }
 
   /**
