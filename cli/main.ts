@@ -405,6 +405,8 @@ export interface BootstrapFlags {
   owner?: string;
   name?: string;
   keyPrefix?: string;
+  auditRetentionDays?: string;
+  eventBusName?: string;
 }
 
 export type BootstrapPlan =
@@ -417,7 +419,16 @@ export type BootstrapPlan =
       readonly ownerId?: string;
       readonly name?: string;
       readonly keyPrefix?: string;
+      readonly auditRetentionDays?: number;
+      readonly eventBusName?: string;
     };
+
+/** `--audit-retention-days`: the deployment's keygate:auditRetentionDays (1-3650). */
+function retentionDays(raw: string): number {
+  const n = /^\d{1,4}$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!(n >= 1 && n <= 3650)) throw new UsageError('--audit-retention-days must be an integer from 1 to 3650');
+  return n;
+}
 
 /** Checks the flag combination and decides which bootstrap to run. */
 export function planBootstrap(flags: BootstrapFlags, env: Env, cwd: string): BootstrapPlan {
@@ -434,6 +445,8 @@ export function planBootstrap(flags: BootstrapFlags, env: Env, cwd: string): Boo
       ...(flags.owner !== undefined && { ownerId: nonBlank('--owner', flags.owner) }),
       ...(flags.name !== undefined && { name: nonBlank('--name', flags.name) }),
       ...(flags.keyPrefix !== undefined && { keyPrefix: nonBlank('--key-prefix', flags.keyPrefix) }),
+      ...(flags.auditRetentionDays !== undefined && { auditRetentionDays: retentionDays(flags.auditRetentionDays) }),
+      ...(flags.eventBusName !== undefined && { eventBusName: nonBlank('--event-bus-name', flags.eventBusName) }),
     };
   }
   for (const [flag, value] of [
@@ -443,6 +456,8 @@ export function planBootstrap(flags: BootstrapFlags, env: Env, cwd: string): Boo
     ['--owner', flags.owner],
     ['--name', flags.name],
     ['--key-prefix', flags.keyPrefix],
+    ['--audit-retention-days', flags.auditRetentionDays],
+    ['--event-bus-name', flags.eventBusName],
   ] as const) {
     if (value !== undefined) throw new UsageError(`${flag} needs --aws`);
   }
@@ -557,6 +572,8 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     .option('--owner <ownerId>', 'with --aws: owner of the admin key')
     .option('--name <name>', 'with --aws: name of the admin key')
     .option('--key-prefix <prefix>', "with --aws: the deployment's key prefix (keygate:keyPrefix; default kg)")
+    .option('--audit-retention-days <days>', "with --aws: the deployment's audit retention (keygate:auditRetentionDays; default 400)")
+    .option('--event-bus-name <name>', 'with --aws: publish the audit event of the bootstrap on this bus (EventBusName output)')
     .action(async (flags: BootstrapFlags, cmd: Command) => {
       const plan = planBootstrap(flags, io.env, io.cwd);
       let result: { plaintext: string; keyId: string; path?: string };
@@ -573,6 +590,8 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
           ownerId: plan.ownerId,
           name: plan.name,
           keyPrefix: plan.keyPrefix,
+          auditRetentionDays: plan.auditRetentionDays,
+          eventBusName: plan.eventBusName,
         });
       }
       if (globals(cmd).json) {

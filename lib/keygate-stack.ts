@@ -313,6 +313,8 @@ export class KeygateStack extends Stack {
         Stack.of(this).region,
         ' --key-prefix ',
         config.keyPrefix,
+        ` --audit-retention-days ${config.auditRetentionDays} --event-bus-name `,
+        this.notifications.bus.eventBusName,
       ]),
     });
   }

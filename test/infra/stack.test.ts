@@ -444,7 +444,7 @@ describe('outputs', () => {
     k.template.hasOutput('ApiUrl', { Value: ref(k.stack, k.stack.managementApi.api.url) });
   });
 
-  it('BootstrapCommand names the table, the record key, the region and the key prefix', () => {
+  it('BootstrapCommand names the table, the record key, the region, the key prefix, the audit retention and the bus', () => {
     k.template.hasOutput('BootstrapCommand', {
       Value: {
         'Fn::Join': [
@@ -456,7 +456,8 @@ describe('outputs', () => {
             ref(k.stack, k.stack.keyStore.recordKey.keyArn),
             ' --region ',
             { Ref: 'AWS::Region' },
-            ' --key-prefix kg',
+            ' --key-prefix kg --audit-retention-days 400 --event-bus-name ',
+            ref(k.stack, k.stack.notifications.bus.eventBusName),
           ],
         ],
       },

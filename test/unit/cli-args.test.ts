@@ -323,6 +323,17 @@ describe('planBootstrap', () => {
     });
   });
 
+  it('carries the audit retention and the bus from the BootstrapCommand output', () => {
+    expect(planBootstrap({ aws: true, tableName: 't', kmsKeyId: 'k', auditRetentionDays: '90', eventBusName: 'Keygate-events' }, {}, '/')).toMatchObject({
+      kind: 'aws',
+      auditRetentionDays: 90,
+      eventBusName: 'Keygate-events',
+    });
+    expect(() => planBootstrap({ aws: true, tableName: 't', kmsKeyId: 'k', auditRetentionDays: '0' }, {}, '/')).toThrow('--audit-retention-days must be an integer from 1 to 3650');
+    expect(() => planBootstrap({ aws: true, tableName: 't', kmsKeyId: 'k', auditRetentionDays: 'forever' }, {}, '/')).toThrow('--audit-retention-days');
+    expect(() => planBootstrap({ eventBusName: 'b' }, {}, '/')).toThrow('--event-bus-name needs --aws');
+  });
+
   it('rejects --aws without --table-name or --kms-key-id', () => {
     expect(() => planBootstrap({ aws: true, kmsKeyId: 'k' }, {}, '/')).toThrow('bootstrap --aws needs --table-name');
     expect(() => planBootstrap({ aws: true, tableName: 't' }, {}, '/')).toThrow('bootstrap --aws needs --kms-key-id');
