@@ -46,6 +46,8 @@ export interface KeyView {
   readonly quota?: Quota | null;
   readonly allowedIps?: readonly string[] | null;
   readonly metadata?: Readonly<Record<string, unknown>> | null;
+  /** The key template the key was created from. */
+  readonly template?: string | null;
 }
 
 /** Returned by create and rotate: the only time the plaintext key is ever sent. */
@@ -62,6 +64,20 @@ export interface KeyPage {
 
 export interface ScopeList {
   readonly items: readonly { readonly name: string; readonly description: string }[];
+}
+
+/** `GET /v1/templates`: the deployment's key templates (keygate:keyTemplates). */
+export interface TemplateList {
+  readonly items: readonly {
+    readonly name: string;
+    readonly description?: string;
+    readonly scopes: readonly string[];
+    readonly rateLimit?: RateLimit;
+    readonly quota?: Quota;
+    readonly expiresInDays?: number;
+    readonly environment?: KeyEnvironment;
+    readonly allowedIps?: readonly string[];
+  }[];
 }
 
 export interface Whoami {
@@ -83,6 +99,8 @@ export interface CreateKeyBody {
   allowedIps?: string[];
   metadata?: Record<string, unknown>;
   environment?: KeyEnvironment;
+  /** A key template (`GET /v1/templates`); the fields given here win over the template's. */
+  template?: string;
 }
 
 /** `null` clears a field; an absent field is left as it is. */
@@ -383,6 +401,10 @@ export class KeygateClient {
 
   listScopes(): Promise<ScopeList> {
     return this.request('listScopes');
+  }
+
+  listTemplates(): Promise<TemplateList> {
+    return this.request('listTemplates');
   }
 
   whoami(): Promise<Whoami> {

@@ -2,7 +2,7 @@
  * Human-readable output for the `keygate` CLI: plain-text tables and key/value records.
  * Pure string builders; `--json` output bypasses this module entirely.
  */
-import type { ApiError, KeyUsage, KeyView, Quota, RateLimit, ScopeList, UsageWindow, Whoami } from './client';
+import type { ApiError, KeyUsage, KeyView, Quota, RateLimit, ScopeList, TemplateList, UsageWindow, Whoami } from './client';
 
 /** Shown for an absent value so columns never collapse. */
 const NONE = '-';
@@ -181,6 +181,22 @@ export function renderPairs(rows: readonly (readonly [string, string])[]): strin
 /** The plaintext key, framed so it is hard to miss, with the shown-once warning. */
 export function formatSecret(key: string): string {
   return `\n  ${key}\n\n${SECRET_WARNING}\n`;
+}
+
+export function formatTemplateTable(templates: TemplateList): string {
+  if (templates.items.length === 0) return 'No key templates (keygate:keyTemplates).\n';
+  return renderTable(
+    ['NAME', 'SCOPES', 'RATE LIMIT', 'QUOTA', 'EXPIRES', 'ENV', 'DESCRIPTION'],
+    templates.items.map((t) => [
+      t.name,
+      formatValue('scopes', t.scopes),
+      t.rateLimit ? formatValue('rateLimit', t.rateLimit) : '-',
+      t.quota ? formatValue('quota', t.quota) : '-',
+      t.expiresInDays !== undefined ? `${t.expiresInDays}d` : 'never',
+      t.environment ?? 'live',
+      t.description ?? '',
+    ]),
+  );
 }
 
 export function formatScopeTable(scopes: ScopeList): string {

@@ -35,6 +35,7 @@ import {
   formatKeyTable,
   formatRecord,
   formatScopeTable,
+  formatTemplateTable,
   formatSecret,
   formatWhoami,
   renderPairs, formatUsage, cell } from './format';
@@ -196,6 +197,7 @@ export interface KeyFlags {
 export interface CreateKeyFlags extends KeyFlags {
   owner?: string;
   env?: string;
+  template?: string;
 }
 
 export interface UpdateKeyFlags extends KeyFlags {
@@ -238,6 +240,7 @@ export function buildCreateBody(flags: CreateKeyFlags): CreateKeyBody {
   if (flags.allowIp !== undefined) body.allowedIps = parseAllowedIps(flags.allowIp);
   if (flags.metadata !== undefined) body.metadata = parseMetadata(flags.metadata);
   if (flags.env !== undefined) body.environment = parseEnvironment(flags.env);
+  if (flags.template !== undefined) body.template = nonBlank('--template', flags.template);
   return body;
 }
 
@@ -618,6 +621,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
   keyOptions(program.command('create-key').description('create a key; the plaintext is shown once'))
     .option('--owner <ownerId>', 'owner of the key (admin only; default the caller’s owner)')
     .option('--env <env>', 'live or test (default live)')
+    .option('--template <name>', 'start from a key template (see `keygate templates`); the flags given win over it')
     .action(async (flags: CreateKeyFlags, cmd: Command) => {
       const body = buildCreateBody(flags);
       const created = await client(cmd).createKey(body);
@@ -852,6 +856,15 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
       const scopes = await client(cmd).listScopes();
       if (globals(cmd).json) return json(scopes);
       out(formatScopeTable(scopes));
+    });
+
+  program
+    .command('templates')
+    .description('list the key templates create-key --template can start from')
+    .action(async (_flags: object, cmd: Command) => {
+      const templates = await client(cmd).listTemplates();
+      if (globals(cmd).json) return json(templates);
+      out(formatTemplateTable(templates));
     });
 
   return program;

@@ -142,7 +142,7 @@ export function sealedValueDigest(keyId: string, value: unknown): string {
 /** Fields an entry records with their values, in this order. Never the hash, the version or timestamps every change moves. */
 export const AUDITED_FIELDS = [
   'ownerId', 'name', 'environment', 'start', 'scopes', 'status', 'expiresAt', 'revokedAt', 'replaces', 'replacedBy',
-  'rateLimit', 'quota', 'allowedIps',
+  'rateLimit', 'quota', 'allowedIps', 'template',
 ] as const satisfies readonly (keyof KeyRecord)[];
 
 /** Fields recorded only as a digest (they are envelope-encrypted at rest). */

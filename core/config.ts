@@ -4,6 +4,7 @@
  * CDK stack hands each function and the local stack hands the handlers).
  */
 import type { RateLimit } from './records';
+import { type KeyTemplate, parseKeyTemplates } from './key-templates';
 import { mergeScopes, SCOPE_PATTERN, type ScopeDefinition } from './scopes';
 
 export interface KeygateConfig {
@@ -25,6 +26,8 @@ export interface KeygateConfig {
   readonly quotaWarningThreshold: number;
   /** Days an audit entry is kept before DynamoDB TTL deletes it (`keygate:auditRetentionDays`). */
   readonly auditRetentionDays: number;
+  /** Named key policies `POST /v1/keys` can start from (`keygate:keyTemplates`; core/key-templates.ts). */
+  readonly keyTemplates: readonly KeyTemplate[];
 }
 
 export const DEFAULT_CONFIG: KeygateConfig = {
@@ -37,6 +40,7 @@ export const DEFAULT_CONFIG: KeygateConfig = {
   defaultRateLimit: { limit: 1000, windowSeconds: 60 },
   quotaWarningThreshold: 0.8,
   auditRetentionDays: 400,
+  keyTemplates: [],
 };
 
 function safeJson(text: string): unknown {
@@ -105,6 +109,16 @@ export function resolveConfig(partial: Partial<Record<keyof KeygateConfig, unkno
   if (typeof quotaWarningThreshold !== 'number' || !(quotaWarningThreshold > 0 && quotaWarningThreshold <= 1)) {
     throw new ConfigError(`quotaWarningThreshold must be a number in (0, 1] (got ${JSON.stringify(thresholdRaw)})`);
   }
+  const keyTemplates =
+    partial.keyTemplates === undefined
+      ? DEFAULT_CONFIG.keyTemplates
+      : parseKeyTemplates(
+          partial.keyTemplates,
+          mergeScopes(scopes as ScopeDefinition[]).map((s) => s.name),
+          (message) => {
+            throw new ConfigError(message);
+          },
+        );
   return {
     defaultRateLimit,
     quotaWarningThreshold,
@@ -115,6 +129,7 @@ export function resolveConfig(partial: Partial<Record<keyof KeygateConfig, unkno
     cacheMaxEntries: int('cacheMaxEntries', 1, 1_000_000),
     allowQueryKey,
     auditRetentionDays: int('auditRetentionDays', 1, 3650),
+    keyTemplates,
   };
 }
 
@@ -147,7 +162,11 @@ const ENV_NAMES: Record<keyof KeygateConfig, string> = {
   defaultRateLimit: 'KEYGATE_DEFAULT_RATE_LIMIT',
   quotaWarningThreshold: 'KEYGATE_QUOTA_WARNING_THRESHOLD',
   auditRetentionDays: 'KEYGATE_AUDIT_RETENTION_DAYS',
+  keyTemplates: 'KEYGATE_KEY_TEMPLATES',
 };
+
+/** The key templates' variable: only the keys Lambda reads it (the authorizer's environment leaves it out). */
+export const KEY_TEMPLATES_ENV = ENV_NAMES.keyTemplates;
 
 export function configToEnv(config: KeygateConfig): Record<string, string> {
   return {
@@ -160,6 +179,7 @@ export function configToEnv(config: KeygateConfig): Record<string, string> {
     [ENV_NAMES.defaultRateLimit]: config.defaultRateLimit ? JSON.stringify(config.defaultRateLimit) : 'none',
     [ENV_NAMES.quotaWarningThreshold]: String(config.quotaWarningThreshold),
     [ENV_NAMES.auditRetentionDays]: String(config.auditRetentionDays),
+    ...(config.keyTemplates.length > 0 ? { [ENV_NAMES.keyTemplates]: JSON.stringify(config.keyTemplates) } : {}),
   };
 }
 
@@ -168,11 +188,11 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
   for (const [k, name] of Object.entries(ENV_NAMES) as [keyof KeygateConfig, string][]) {
     const v = env[name];
     if (v === undefined) continue;
-    if (k === 'scopes') {
+    if (k === 'scopes' || k === 'keyTemplates') {
       try {
-        partial.scopes = JSON.parse(v);
+        partial[k] = JSON.parse(v);
       } catch {
-        throw new ConfigError(`${name} must be a JSON array of {name, description}`);
+        throw new ConfigError(`${name} must be a JSON array of ${k === 'scopes' ? '{name, description}' : '{name, scopes, ...}'}`);
       }
     } else {
       partial[k] = v;

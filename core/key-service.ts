@@ -181,6 +181,7 @@ export class KeyService {
         quota: input.quota,
         allowedIps: input.allowedIps,
         metadata: input.metadata,
+        template: input.template,
       },
       contextOf(caller),
     );
@@ -330,6 +331,7 @@ export class KeyService {
       quota: old.quota,
       allowedIps: old.allowedIps,
       metadata: old.metadata,
+      template: old.template,
       version: 1,
     });
     const graceEnd = new Date(now.getTime() + input.gracePeriodSeconds * 1000).toISOString();

@@ -40,6 +40,8 @@ export interface KeyRecord {
   readonly quota?: Quota;
   readonly allowedIps?: readonly string[];
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /** The key template (`keygate:keyTemplates`) the key was created from; later changes do not clear it. */
+  readonly template?: string;
   /** Optimistic-concurrency counter; also the seq of the key's latest audit entry. */
   readonly version: number;
   /** The key's latest audit entry (core/audit.ts); absent on keys that predate the audit log. */
@@ -115,6 +117,7 @@ export function toView(r: KeyRecord, now: Date): KeyView {
     quota: r.quota,
     allowedIps: r.allowedIps,
     metadata: r.metadata,
+    template: r.template,
   };
   for (const k of Object.keys(view)) if (view[k] === undefined) delete view[k];
   return view as unknown as KeyView;

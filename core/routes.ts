@@ -26,6 +26,7 @@ export type Operation =
   | 'revokeLeaked'
   | 'verifyKey'
   | 'listScopes'
+  | 'listTemplates'
   | 'whoami'
   | 'echo';
 
@@ -82,6 +83,7 @@ const BUILT_IN: readonly BuiltIn[] = [
   { method: 'POST', path: '/v1/keys/revoke-leaked', operation: 'revokeLeaked', authorized: false, scopes: [], summary: 'Revoke leaked keys by presenting them; no API key needed. Always 202 with the same body; rate-limited per source IP.' },
   { method: 'POST', path: '/v1/verify', operation: 'verifyKey', authorized: true, scopes: ['keys:verify'], summary: 'Verify a key for a backend not behind API Gateway; counts against its limits.' },
   { method: 'GET', path: '/v1/scopes', operation: 'listScopes', authorized: true, scopes: [], summary: 'Scopes this deployment defines.' },
+  { method: 'GET', path: '/v1/templates', operation: 'listTemplates', authorized: true, scopes: ['keys:read'], summary: 'Key templates (keygate:keyTemplates) POST /v1/keys can start from.' },
   { method: 'GET', path: '/v1/whoami', operation: 'whoami', authorized: true, scopes: [], summary: 'The calling key.' },
   { method: 'GET', path: '/v1/echo', operation: 'echo', authorized: true, scopes: ['echo:read'], summary: 'Sample protected route.' },
 ];

@@ -5,7 +5,7 @@
  * deployment and a local run alike. An unknown `keygate:*` key is an error that names it:
  * a typo must not silently fall back to a default.
  */
-import { allScopes, configFromContext, configToEnv, CONTEXT_PREFIX, DEFAULT_CONFIG, INFRA_ENV, type KeygateConfig } from './config';
+import { allScopes, configFromContext, configToEnv, CONTEXT_PREFIX, DEFAULT_CONFIG, INFRA_ENV, KEY_TEMPLATES_ENV, type KeygateConfig } from './config';
 import { encodeAuthorizationRules, type OperatorRoute, parseOperatorRoutes, ROUTES_ENV, ROUTES_SETTING } from './operator-routes';
 import type { AuthorizationRule } from './routes';
 
@@ -151,9 +151,11 @@ export function authorizerEnvironment(
   infra: { tableName: string; counterTableName: string; admittedUsageKey?: string; eventBusName?: string },
   base: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
+  // Key templates are for the keys Lambda only: the authorizer never reads them, and its 4 KB belong to the routes.
+  const { [KEY_TEMPLATES_ENV]: _templates, ...serviceConfig } = configToEnv(config);
   return {
     ...base,
-    ...configToEnv(config),
+    ...serviceConfig,
     ...(routes.length > 0 ? { [ROUTES_ENV]: encodeAuthorizationRules(routes) } : {}),
     [INFRA_ENV.tableName]: infra.tableName,
     [INFRA_ENV.counterTableName]: infra.counterTableName,

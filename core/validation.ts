@@ -8,6 +8,7 @@ import { normalizeCidr } from './cidr';
 import { KEY_ID_PATTERN } from './ids';
 import { COST_RANGE } from './operator-routes';
 import { KEY_ENVIRONMENTS, type KeyEnvironment } from './key-format';
+import type { KeyTemplate } from './key-templates';
 import { type FieldError, ProblemError, validationFailed } from './problem';
 import type { KeyStatus, Quota, RateLimit } from './records';
 import { SCOPE_PATTERN } from './scopes';
@@ -51,6 +52,8 @@ export interface CreateKeyInput {
   readonly allowedIps?: readonly string[];
   readonly metadata?: Record<string, unknown>;
   readonly environment: KeyEnvironment;
+  /** The key template the fields not given in the request came from (stored on the key). */
+  readonly template?: string;
 }
 
 /** `null` clears an attribute; absent leaves it alone. */
@@ -242,17 +245,30 @@ function metadata(c: Checker, field: string, v: unknown): Record<string, unknown
 }
 
 const CREATE_FIELDS = [
-  'name', 'description', 'ownerId', 'scopes', 'expiresAt', 'expiresInDays', 'rateLimit', 'quota', 'allowedIps', 'metadata', 'environment',
+  'name', 'description', 'ownerId', 'scopes', 'expiresAt', 'expiresInDays', 'rateLimit', 'quota', 'allowedIps', 'metadata', 'environment', 'template',
 ] as const;
 
-export function parseCreateKey(body: unknown, now: Date): CreateKeyInput {
+/**
+ * `templates` are the deployment's key templates. With `template`, each of scopes, rateLimit,
+ * quota, allowedIps, environment and the expiry that the request leaves out comes from the
+ * template; a field the request gives wins whole (scopes are replaced, not merged).
+ */
+export function parseCreateKey(body: unknown, now: Date, templates: readonly KeyTemplate[] = []): CreateKeyInput {
   const b = requireObject(body, 'create key');
   const c = new Checker();
   rejectUnknown(c, b, CREATE_FIELDS);
+  let template: KeyTemplate | undefined;
+  if (b.template !== undefined) {
+    if (typeof b.template !== 'string') c.fail('template', 'must be the name of a key template (see GET /v1/templates)');
+    else {
+      template = templates.find((t) => t.name === b.template);
+      if (!template) c.fail('template', `no key template named ${JSON.stringify(b.template.slice(0, 64))} in this deployment (see GET /v1/templates)`, 'unknown_template');
+    }
+  }
   const name = b.name === undefined ? c.fail('name', 'is required') : str(c, 'name', b.name, 1, LIMITS.nameMax);
   const description = b.description === undefined ? undefined : str(c, 'description', b.description, 0, LIMITS.descriptionMax);
   const owner = b.ownerId === undefined ? undefined : ownerId(c, 'ownerId', b.ownerId);
-  const sc = b.scopes === undefined ? [] : scopes(c, 'scopes', b.scopes);
+  const sc = b.scopes === undefined ? [...(template?.scopes ?? [])] : scopes(c, 'scopes', b.scopes);
   let expiresAt: string | undefined;
   if (b.expiresAt !== undefined && b.expiresInDays !== undefined) {
     c.fail('expiresInDays', 'give expiresAt or expiresInDays, not both');
@@ -261,12 +277,14 @@ export function parseCreateKey(body: unknown, now: Date): CreateKeyInput {
   } else if (b.expiresInDays !== undefined) {
     const days = int(c, 'expiresInDays', b.expiresInDays, 1, LIMITS.expiresInDaysMax);
     if (days !== undefined) expiresAt = new Date(now.getTime() + days * 86_400_000).toISOString();
+  } else if (template?.expiresInDays !== undefined) {
+    expiresAt = new Date(now.getTime() + template.expiresInDays * 86_400_000).toISOString();
   }
-  const rl = b.rateLimit === undefined ? undefined : rateLimit(c, 'rateLimit', b.rateLimit);
-  const q = b.quota === undefined ? undefined : quota(c, 'quota', b.quota);
-  const ips = b.allowedIps === undefined ? undefined : allowedIps(c, 'allowedIps', b.allowedIps);
+  const rl = b.rateLimit === undefined ? template?.rateLimit : rateLimit(c, 'rateLimit', b.rateLimit);
+  const q = b.quota === undefined ? template?.quota : quota(c, 'quota', b.quota);
+  const ips = b.allowedIps === undefined ? template?.allowedIps : allowedIps(c, 'allowedIps', b.allowedIps);
   const md = b.metadata === undefined ? undefined : metadata(c, 'metadata', b.metadata);
-  let environment: KeyEnvironment = 'live';
+  let environment: KeyEnvironment = template?.environment ?? 'live';
   if (b.environment !== undefined) {
     if (typeof b.environment !== 'string' || !KEY_ENVIRONMENTS.includes(b.environment as KeyEnvironment)) {
       c.fail('environment', 'must be "live" or "test"');
@@ -283,9 +301,10 @@ export function parseCreateKey(body: unknown, now: Date): CreateKeyInput {
     ...(expiresAt !== undefined ? { expiresAt } : {}),
     ...(rl !== undefined ? { rateLimit: rl } : {}),
     ...(q !== undefined ? { quota: q } : {}),
-    ...(ips !== undefined ? { allowedIps: ips } : {}),
+    ...(ips !== undefined ? { allowedIps: [...ips] } : {}),
     ...(md !== undefined ? { metadata: md } : {}),
     environment,
+    ...(template ? { template: template.name } : {}),
   };
 }
 

@@ -43,7 +43,7 @@ const ALL_KEYS = 'KEYS';
 const RECORD_FIELDS = [
   'id', 'ownerId', 'name', 'environment', 'start', 'hash', 'scopes', 'status', 'createdAt', 'createdBy', 'updatedAt',
   'expiresAt', 'lastUsedAt', 'revokedAt', 'replaces', 'replacedBy', 'rateLimit', 'quota', 'allowedIps', 'sealed', 'version',
-  'auditHead',
+  'auditHead', 'template',
 ] as const;
 
 const AUTHZ_FIELDS = ['keyId', 'ownerId', 'environment', 'scopes', 'status', 'expiresAt', 'allowedIps', 'rateLimit', 'quota'] as const;

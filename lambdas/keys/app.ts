@@ -69,7 +69,7 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
   const ops: Record<KeysOperation, OperationHandler> = {
     health: async () => json(200, { status: 'ok' }),
     createKey: async (e, caller) => {
-      const created = await service.create(caller, parseCreateKey(readJsonBody(e), clock.now()));
+      const created = await service.create(caller, parseCreateKey(readJsonBody(e), clock.now(), deps.config.keyTemplates));
       return json(201, { ...created.view, key: created.plaintext }, { Location: `/v1/keys/${created.view.id}` });
     },
     listKeys: async (e, caller) => {
@@ -130,6 +130,7 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
       });
     },
     listScopes: async () => json(200, { items: scopes }),
+    listTemplates: async () => json(200, { items: deps.config.keyTemplates }),
     listAudit: async (e, caller) => json(200, await deps.audit.list(caller, parseAuditQuery(e.queryStringParameters))),
     verifyAudit: async (e, caller) => json(200, await deps.audit.verify(caller, parseAuditVerifyQuery(e.queryStringParameters))),
     revokeLeaked: async (e, caller) => {

@@ -9,7 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_TABLE } from '../../adapters/dynamodb/table-schema';
-import { ADMITTED_USAGE_KEY, configFromContext, configToEnv, INFRA_ENV } from '../../core/config';
+import { ADMITTED_USAGE_KEY, configFromContext, configToEnv, INFRA_ENV, KEY_TEMPLATES_ENV } from '../../core/config';
 import { GATEWAY_RESPONSES, gatewayResponse } from '../../core/gateway-responses';
 import { ManagementApi } from '../../lib/management-api';
 import { admittedUsageKeyValue } from '../../lib/physical-names';
@@ -384,6 +384,23 @@ describe('functions', () => {
     expect(envOf(v).KEYGATE_AUDIT_RETENTION_DAYS).toBe('30');
     expect(() => buildKeygate({ bundle: false, context: { 'keygate:auditRetentionDays': 0 } })).toThrow(/auditRetentionDays must be an integer from 1 to 3650/);
     expect(() => buildKeygate({ bundle: false, context: { 'keygate:auditRetentionDays': 'forever' } })).toThrow(/auditRetentionDays/);
+  });
+
+  it('key templates from keygate:keyTemplates reach the keys function, not the authorizer, validated at synth', () => {
+    // Prepare
+    const keyTemplates = [{ name: 'partner-readonly', scopes: ['echo:read'], rateLimit: { limit: 10, windowSeconds: 60 }, expiresInDays: 90 }];
+    // Act
+    const v = buildKeygate({ bundle: false, context: { 'keygate:keyTemplates': keyTemplates } });
+    const variables = (fn: lambda.IFunction): Record<string, unknown> =>
+      (v.template.toJSON().Resources[v.stack.getLogicalId(fn.node.defaultChild as CfnElement)].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    // Assess
+    expect(JSON.parse(variables(v.stack.managementApi.keysFunction)[KEY_TEMPLATES_ENV] as string)).toEqual(keyTemplates);
+    expect(variables(v.stack.keyAuthorizer.handler)).not.toHaveProperty(KEY_TEMPLATES_ENV);
+    expect(variables(v.stack.keyAuthorizer.handler)).toHaveProperty('KEYGATE_SCOPES');
+    expect((fnProps(k.stack.managementApi.keysFunction).Environment as { Variables: object }).Variables).not.toHaveProperty(KEY_TEMPLATES_ENV);
+    expect(() => buildKeygate({ bundle: false, context: { 'keygate:keyTemplates': [{ name: 'x', scopes: ['orders:delete'] }] } })).toThrow(
+      /keyTemplates "x": scopes names scopes this deployment does not define: orders:delete/,
+    );
   });
 
   it('each function logs to its own log group with one-month retention', () => {

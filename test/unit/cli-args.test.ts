@@ -162,6 +162,11 @@ describe('buildCreateBody', () => {
     expect(buildCreateBody({ name: 'x' })).toEqual({ name: 'x' });
   });
 
+  it('sends the template named by --template, and refuses a blank one', () => {
+    expect(buildCreateBody({ name: 'x', template: ' partner-readonly ', scopes: ['echo:read'] })).toEqual({ name: 'x', scopes: ['echo:read'], template: 'partner-readonly' });
+    expect(() => buildCreateBody({ name: 'x', template: ' ' })).toThrow('--template must not be empty');
+  });
+
   it('sends only the quota period that was given', () => {
     expect(buildCreateBody({ name: 'x', monthlyQuota: '5' }).quota).toEqual({ monthly: 5 });
   });

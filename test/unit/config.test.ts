@@ -22,6 +22,7 @@ describe('resolveConfig', () => {
       defaultRateLimit: { limit: 1000, windowSeconds: 60 },
       quotaWarningThreshold: 0.8,
       auditRetentionDays: 400,
+      keyTemplates: [],
     });
     expect(resolveConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -48,6 +49,7 @@ describe('resolveConfig', () => {
       defaultRateLimit: { limit: 1000, windowSeconds: 60 },
       quotaWarningThreshold: 0.8,
       auditRetentionDays: 90,
+      keyTemplates: [],
     });
   });
 
@@ -197,6 +199,7 @@ describe('configFromContext', () => {
       defaultRateLimit: { limit: 1000, windowSeconds: 60 },
       quotaWarningThreshold: 0.8,
       auditRetentionDays: 400,
+      keyTemplates: [],
     });
     expect(asked.sort()).toEqual(Object.keys(DEFAULT_CONFIG).map((k) => `keygate:${k}`).sort());
   });
