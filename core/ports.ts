@@ -36,8 +36,6 @@ export interface KeyRepository {
   list(filter: ListKeysFilter): Promise<ListPage<SealedKeyRecord>>;
   /** Sets lastUsedAt (only forward in time); a missing key is ignored. */
   touchLastUsed(id: string, at: string): Promise<void>;
-  /** Keys whose expiry falls in [from, to), for expiry notifications. */
-  listExpiring(from: Date, to: Date): Promise<readonly SealedKeyRecord[]>;
 }
 
 /** The audit log's reads, and the writes that go with no change (denied attempts). */

@@ -222,8 +222,8 @@ export class KeyStore extends Construct implements IKeyStore {
    * `touchLastUsed` (for verify), `DynamoCounterStore.peek` (GetItem, `CTR#`) and `consume`
    * (UpdateItem, `CTR#`, also `CTR#leak-ip:<ip>` for the leak report's per-IP limit).
    * No DeleteItem (records and entries are never deleted; TTL expires entries), no
-   * ConditionCheckItem, no GetItem of audit entries, no `byExpiry` (only `listExpiring` reads it,
-   * and no function calls that yet).
+   * ConditionCheckItem, no GetItem of audit entries, no `byExpiry` (only the expiry scan reads it,
+   * with a grant of its own: `ExpiryNotifications`).
    *
    * IAM actions:
    * - `dynamodb:GetItem`, `dynamodb:PutItem` on the key table, only for `KEY#*` and `HASH#*`

@@ -16,16 +16,14 @@ import { DynamoKeyRepository } from '../adapters/dynamodb/key-repository';
 import { FileEventSink } from '../adapters/file-event-sink';
 import { DuckDbUsageEngine } from '../adapters/usage/duckdb-engine';
 import { localSettings } from './config';
+import { intervalFromEnv, periodicJob } from './periodic';
 
 export const ANOMALY_SCAN_ENV = 'KEYGATE_ANOMALY_SCAN_SECONDS';
 export const DEFAULT_ANOMALY_SCAN_SECONDS = 3600;
 
 /** `KEYGATE_ANOMALY_SCAN_SECONDS`: seconds between runs, 0 for no timer (runNow only). */
 export function anomalyScanSeconds(env: Readonly<Record<string, string | undefined>> = process.env): number {
-  const raw = env[ANOMALY_SCAN_ENV];
-  if (raw === undefined || raw === '') return DEFAULT_ANOMALY_SCAN_SECONDS;
-  if (!/^\d+$/.test(raw) || Number(raw) > 86_400) throw new Error(`${ANOMALY_SCAN_ENV} must be a whole number of seconds from 0 (no timer) to 86400 (got ${JSON.stringify(raw)})`);
-  return Number(raw);
+  return intervalFromEnv(ANOMALY_SCAN_ENV, DEFAULT_ANOMALY_SCAN_SECONDS, env);
 }
 
 export interface LocalAnomalyDetectionOptions {
@@ -69,12 +67,10 @@ export function startLocalAnomalyDetection(options: LocalAnomalyDetectionOptions
   const clock = options.clock ?? systemClock;
 
   // One run at a time: DuckDB queries share one connection, and overlapping runs would only race
-  // for the same ledger claims.
-  let chain: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  const runNow = (hourStartMs?: number): Promise<DetectionResult> => {
-    if (stopped) return Promise.reject(new Error('anomaly detection is stopped'));
-    const run = chain.then(() =>
+  // for the same ledger claims. No run at start: each run evaluates the last complete hour.
+  return periodicJob({
+    what: 'anomaly detection',
+    run: (hourStartMs?: number) =>
       detectAnomalies({
         engine,
         table: 'usage',
@@ -87,28 +83,12 @@ export function startLocalAnomalyDetection(options: LocalAnomalyDetectionOptions
         ...(options.logger ? { logger: options.logger } : {}),
         ...(hourStartMs !== undefined ? { hourStartMs } : {}),
       }),
-    );
-    chain = run.catch(() => undefined);
-    return run;
-  };
-
-  const timer =
-    intervalSeconds > 0
-      ? setInterval(() => {
-          runNow().catch((error: unknown) => options.logger?.log('error', 'local anomaly detection failed', { error }));
-        }, intervalSeconds * 1000)
-      : undefined;
-  timer?.unref();
-
-  return {
-    runNow,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      if (timer) clearInterval(timer);
-      await chain;
+    intervalSeconds,
+    runAtStart: false,
+    release: () => {
       engine.close();
       doc.destroy();
     },
-  };
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
 }

@@ -14,16 +14,14 @@ import { DynamoExpiryLedger } from '../adapters/dynamodb/expiry-ledger';
 import { DynamoKeyRepository } from '../adapters/dynamodb/key-repository';
 import { FileEventSink } from '../adapters/file-event-sink';
 import { localSettings } from './config';
+import { intervalFromEnv, periodicJob } from './periodic';
 
 export const EXPIRY_SCAN_ENV = 'KEYGATE_EXPIRY_SCAN_SECONDS';
 export const DEFAULT_EXPIRY_SCAN_SECONDS = 60;
 
 /** `KEYGATE_EXPIRY_SCAN_SECONDS`: seconds between runs, 0 for no timer (runNow only, and no run at start). */
 export function expiryScanSeconds(env: Readonly<Record<string, string | undefined>> = process.env): number {
-  const raw = env[EXPIRY_SCAN_ENV];
-  if (raw === undefined || raw === '') return DEFAULT_EXPIRY_SCAN_SECONDS;
-  if (!/^\d+$/.test(raw) || Number(raw) > 86_400) throw new Error(`${EXPIRY_SCAN_ENV} must be a whole number of seconds from 0 (no timer) to 86400 (got ${JSON.stringify(raw)})`);
-  return Number(raw);
+  return intervalFromEnv(EXPIRY_SCAN_ENV, DEFAULT_EXPIRY_SCAN_SECONDS, env);
 }
 
 export interface LocalExpiryScanOptions {
@@ -67,11 +65,9 @@ export function startLocalExpiryScan(options: LocalExpiryScanOptions): LocalExpi
   const clock = options.clock ?? systemClock;
 
   // One run at a time here; runs from other processes are settled by the ledger.
-  let chain: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  const runNow = (): Promise<ExpiryScanResult> => {
-    if (stopped) return Promise.reject(new Error('expiry scan is stopped'));
-    const run = chain.then(() =>
+  return periodicJob({
+    what: 'expiry scan',
+    run: () =>
       scanExpiring({
         index,
         ledger,
@@ -81,28 +77,9 @@ export function startLocalExpiryScan(options: LocalExpiryScanOptions): LocalExpi
         audit: { store: audit, retentionDays: options.auditRetentionDays },
         ...(options.logger ? { logger: options.logger } : {}),
       }),
-    );
-    chain = run.catch(() => undefined);
-    return run;
-  };
-  const runLogged = () => {
-    runNow().catch((error: unknown) => {
-      if (!stopped) options.logger?.log('error', 'local expiry scan failed', { error });
-    });
-  };
-
-  if (intervalSeconds > 0) runLogged();
-  const timer = intervalSeconds > 0 ? setInterval(runLogged, intervalSeconds * 1000) : undefined;
-  timer?.unref();
-
-  return {
-    runNow,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      if (timer) clearInterval(timer);
-      await chain;
-      doc.destroy();
-    },
-  };
+    intervalSeconds,
+    runAtStart: true,
+    release: () => doc.destroy(),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
 }

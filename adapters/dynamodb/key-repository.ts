@@ -261,37 +261,6 @@ export class DynamoKeyRepository implements KeyRepository, ExpiryIndex {
     }
   }
 
-  async listExpiring(from: Date, to: Date): Promise<readonly SealedKeyRecord[]> {
-    const out: SealedKeyRecord[] = [];
-    const fromIso = from.toISOString();
-    const toIso = to.toISOString();
-    for (let day = new Date(fromIso.slice(0, 10) + 'T00:00:00.000Z'); day < to; day = new Date(day.getTime() + 86_400_000)) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        let page;
-        try {
-          page = await this.doc.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: 'byExpiry',
-              KeyConditionExpression: 'gsi3pk = :p AND gsi3sk BETWEEN :from AND :to',
-              ExpressionAttributeValues: { ':p': expiryPartition(day.toISOString()), ':from': fromIso, ':to': toIso },
-              ExclusiveStartKey: startKey,
-            }),
-          );
-        } catch (err) {
-          throw dynamoDependencyError('Query', err);
-        }
-        for (const item of page.Items ?? []) {
-          const r = pick<SealedKeyRecord>(item, RECORD_FIELDS);
-          if (r.expiresAt !== undefined && r.expiresAt >= fromIso && r.expiresAt < toIso) out.push(r);
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    }
-    return out;
-  }
-
   /**
    * One page of the expiry index for the expiry scan (core/expiry-scan.ts): keys expiring in
    * [from, to) after the position `after` (an index sort key, `<expiresAt>#<id>`), in that order,

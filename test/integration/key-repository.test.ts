@@ -198,7 +198,7 @@ describe('DynamoKeyRepository on DynamoDB Local', () => {
     for (const r of [a, b, c]) await create(r);
     const stored = await create(revoked);
     await update(stored, { ...stored, status: 'revoked', version: 2 });
-    const found = await repo.listExpiring(new Date('2032-03-01T12:00:00.000Z'), new Date('2032-03-03T00:00:00.000Z'));
+    const found = (await repo.pageExpiring(new Date('2032-03-01T12:00:00.000Z'), new Date('2032-03-03T00:00:00.000Z'), { limit: 100 })).items;
     expect(found.map((r) => r.id).sort()).toEqual([a.id, b.id].sort());
   });
 });
