@@ -13,7 +13,9 @@ export type RouteMethod = HttpMethod | 'ANY';
 
 export type Operation =
   | 'health'
+  | 'openApi'
   | 'createKey'
+  | 'importKeys'
   | 'listKeys'
   | 'getKey'
   | 'updateKey'
@@ -69,8 +71,10 @@ export interface RouteDefinition extends AuthorizationRule {
 type BuiltIn = Omit<RouteDefinition, 'cost' | 'handler'> & { readonly handler?: RouteHandler };
 
 const BUILT_IN: readonly BuiltIn[] = [
+  { method: 'GET', path: '/v1/openapi.json', operation: 'openApi', authorized: false, scopes: [], summary: 'The OpenAPI 3.1 document of this deployment (built-in and operator routes); no key needed.' },
   { method: 'GET', path: '/health', operation: 'health', authorized: false, scopes: [], summary: 'Liveness check; no key needed.' },
   { method: 'POST', path: '/v1/keys', operation: 'createKey', authorized: true, scopes: ['keys:write'], summary: 'Create a key; the plaintext is returned once.' },
+  { method: 'POST', path: '/v1/keys/import', operation: 'importKeys', authorized: true, scopes: ['admin'], summary: 'Import existing keys (plaintext, hashed on import, or SHA-256 hashes with their display prefix); idempotent by externalId; dryRun reports what would change. Admin only.' },
   { method: 'GET', path: '/v1/keys', operation: 'listKeys', authorized: true, scopes: ['keys:read'], summary: 'List keys, newest first, with cursor pagination.' },
   { method: 'GET', path: '/v1/keys/{id}', operation: 'getKey', authorized: true, scopes: ['keys:read'], summary: 'Get one key.' },
   { method: 'PATCH', path: '/v1/keys/{id}', operation: 'updateKey', authorized: true, scopes: ['keys:write'], summary: 'Update a key.' },

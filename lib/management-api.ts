@@ -24,6 +24,8 @@ import { COG4_REASON, OperatorRoutes, protectedMethodOptions } from './operator-
  */
 export const UNAUTHENTICATED_ROUTE_REASONS: Readonly<Partial<Record<Operation, string>>> = {
   health: 'the unauthenticated liveness probe (core/routes.ts marks it authorized: false); it reads no key data and returns no secrets.',
+  openApi:
+    'the OpenAPI document. It describes the routes, their scopes and the error codes, which are public by design (the same document is committed as docs/openapi.json); it reads no key data and returns no secrets.',
   revokeLeaked:
     'the leak report. Possession of a key is the authority to revoke it (as with GitHub credential revocation), so whoever finds a leaked key needs no key of their own. It answers 202 with the same body whatever was presented, so it reveals nothing, and the keys Lambda limits it per source IP on the counter table.',
 };

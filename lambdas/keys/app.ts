@@ -68,6 +68,13 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
 
   const ops: Record<KeysOperation, OperationHandler> = {
     health: async () => json(200, { status: 'ok' }),
+    // Placeholders while issue 11 lands: the OpenAPI document and key import.
+    openApi: async () => {
+      throw new ProblemError(501, 'not_implemented', 'The OpenAPI document is not built yet.');
+    },
+    importKeys: async () => {
+      throw new ProblemError(501, 'not_implemented', 'Key import is not built yet.');
+    },
     createKey: async (e, caller) => {
       const created = await service.create(caller, parseCreateKey(readJsonBody(e), clock.now(), deps.config.keyTemplates));
       return json(201, { ...created.view, key: created.plaintext }, { Location: `/v1/keys/${created.view.id}` });

@@ -7,8 +7,8 @@ describe('ROUTES', () => {
     for (const r of ROUTES) expect(r.path === '/health' || r.path.startsWith('/v1/')).toBe(true);
   });
 
-  it('only GET /health and the leak report are unauthorized', () => {
-    expect(ROUTES.filter((r) => !r.authorized).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /health', 'POST /v1/keys/revoke-leaked']);
+  it('only GET /health, the OpenAPI document and the leak report are unauthorized', () => {
+    expect(ROUTES.filter((r) => !r.authorized).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/openapi.json', 'GET /health', 'POST /v1/keys/revoke-leaked']);
   });
 
   it('has each method and path once and each operation once', () => {
