@@ -4,6 +4,7 @@
  */
 import { ipAllowed } from './cidr';
 import type { LimitResult } from './limits';
+import type { ProblemCode } from './problem-codes';
 import type { AuthzRecord } from './records';
 import { missingScopes } from './scopes';
 
@@ -61,7 +62,7 @@ export function httpStatusFor(code: VerificationCode): 200 | 401 | 403 | 429 {
 }
 
 /** Problem `reason` and `detail` for a 403, safe to show the caller. */
-export function denialDetail(outcome: VerificationOutcome): { code: string; detail: string } {
+export function denialDetail(outcome: VerificationOutcome): { code: ProblemCode; detail: string } {
   switch (outcome.code) {
     case 'INSUFFICIENT_SCOPE':
       return { code: 'insufficient_scope', detail: `The key lacks the scope(s) this route requires: ${outcome.missing.join(', ')}.` };

@@ -13,6 +13,7 @@
  * and the local gateway decide through {@link responseHeaderMappings}.
  */
 import { LIMITED_RESPONSE_HEADERS } from './limits';
+import type { ProblemCode } from './problem-codes';
 
 export type GatewayResponseType =
   | 'UNAUTHORIZED'
@@ -48,7 +49,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export const WWW_AUTHENTICATE = 'Bearer realm="keygate", charset="UTF-8"';
 
-function problemTemplate(status: number | undefined, code: string, title: string, detail: string): string {
+function problemTemplate(status: number | undefined, code: ProblemCode, title: string, detail: string): string {
   const statusMember = status === undefined ? '' : `"status":${status},`;
   return (
     `{"type":"urn:keygate:problem:${code}","title":"${title}",${statusMember}"code":"${code}",` +

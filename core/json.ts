@@ -8,7 +8,7 @@
  * now-valid text checks depth, duplicates and surrogates. Nothing recursive runs before
  * the depth check passes. No dependency: the Lambda bundle grows by this file only.
  */
-import { type FieldError, ProblemError } from './problem';
+import { type FieldError, type ProblemCode, ProblemError } from './problem';
 import { displayName, isWellFormed } from './text';
 
 /** Decodes UTF-8 strictly: a body that is not UTF-8 is refused, never repaired to U+FFFD. */
@@ -47,7 +47,7 @@ function firstInvalidUtf8Offset(bytes: Uint8Array): number {
   return start;
 }
 
-function bodyProblem(code: string, detail: string, errors?: readonly FieldError[]): ProblemError {
+function bodyProblem(code: ProblemCode, detail: string, errors?: readonly FieldError[]): ProblemError {
   return new ProblemError(400, code, detail, errors);
 }
 

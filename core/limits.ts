@@ -12,6 +12,7 @@
  * reads its outcome (nextCounterStep); the DynamoDB adapter (adapters/dynamodb/counter-store.ts)
  * only executes it. See docs/rate-limiting.md.
  */
+import type { ProblemCode } from './problem-codes';
 import type { AuthzRecord, Quota, RateLimit } from './records';
 
 export type LimitName = 'rate' | 'daily' | 'monthly';
@@ -280,7 +281,7 @@ function secondsUntil(s: LimitStatus, now: Date): number {
   return Math.max(1, Math.ceil(s.resetAt - now.getTime() / 1000));
 }
 
-export const PROBLEM_CODE_FOR: Record<LimitName, string> = {
+export const PROBLEM_CODE_FOR: Record<LimitName, ProblemCode> = {
   rate: 'rate_limited',
   daily: 'daily_quota_exceeded',
   monthly: 'monthly_quota_exceeded',

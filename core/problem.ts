@@ -4,18 +4,22 @@
  * database down, a bug) are other errors and become a generic 5xx at the edge.
  */
 
+import type { FieldErrorCode, ProblemCode } from './problem-codes';
+
+export type { FieldErrorCode, ProblemCode } from './problem-codes';
+
 export interface FieldError {
   readonly field: string;
   readonly message: string;
-  /** Set for the input rules in docs/api.md ("Input rules"), e.g. `bidi_control`; stable for clients to branch on. */
-  readonly code?: string;
+  /** Set for the input rules in docs/api.md ("Input rules"), e.g. `bidi_control`; stable for clients to branch on. Catalogued in core/problem-codes.ts. */
+  readonly code?: FieldErrorCode;
 }
 
 export interface ProblemBody {
   readonly type: string;
   readonly title: string;
   readonly status: number;
-  readonly code: string;
+  readonly code: ProblemCode;
   readonly detail: string;
   readonly errors?: readonly FieldError[];
   readonly requestId?: string;
@@ -45,7 +49,8 @@ export class ProblemError extends Error {
   override readonly name = 'ProblemError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** Catalogued in core/problem-codes.ts: an uncatalogued code does not compile. */
+    readonly code: ProblemCode,
     readonly detail: string,
     readonly errors?: readonly FieldError[],
     /** Response headers that belong to this answer (Retry-After on a 429). */
@@ -61,7 +66,7 @@ export class ProblemError extends Error {
 
 export function problemBody(
   status: number,
-  code: string,
+  code: ProblemCode,
   detail: string,
   extra: { errors?: readonly FieldError[]; requestId?: string } = {},
 ): ProblemBody {

@@ -9,7 +9,7 @@ import { KEY_ID_PATTERN } from './ids';
 import { COST_RANGE } from './operator-routes';
 import { KEY_ENVIRONMENTS, type KeyEnvironment } from './key-format';
 import type { KeyTemplate } from './key-templates';
-import { type FieldError, ProblemError, validationFailed } from './problem';
+import { type FieldError, type FieldErrorCode, ProblemError, validationFailed } from './problem';
 import type { KeyStatus, Quota, RateLimit } from './records';
 import { SCOPE_PATTERN } from './scopes';
 import { displayName, isWellFormed, textProblem } from './text';
@@ -81,7 +81,7 @@ export interface ListKeysQuery {
 
 class Checker {
   readonly errors: FieldError[] = [];
-  fail(field: string, message: string, code?: string): undefined {
+  fail(field: string, message: string, code?: FieldErrorCode): undefined {
     this.errors.push({ field, message, ...(code ? { code } : {}) });
     return undefined;
   }
@@ -195,7 +195,7 @@ function allowedIps(c: Checker, field: string, v: unknown): string[] | undefined
  * exactly as `JSON.stringify` would, without recursion: depth and size are enforced before
  * anything recursive (JSON.stringify, the DynamoDB marshaller) ever sees the value.
  */
-function metadataProblem(v: Record<string, unknown>): { message: string; code?: string } | undefined {
+function metadataProblem(v: Record<string, unknown>): { message: string; code?: FieldErrorCode } | undefined {
   const tooBig = { message: `must be at most ${LIMITS.metadataMaxBytes} bytes as JSON` };
   const stack: [unknown, number][] = [[v, 1]];
   let bytes = 0;

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { PROBLEM_CONTENT_TYPE } from '../core/gateway-responses';
-import { problemBody } from '../core/problem';
+import { problemBody, type ProblemCode } from '../core/problem';
 import { displayName } from '../core/text';
 import { LOCAL_METRICS_PATH, PROMETHEUS_CONTENT_TYPE } from '../adapters/prometheus-metrics';
 import { API_GATEWAY_MAX_BODY, type LocalGateway, type LocalResponse } from './gateway';
@@ -76,7 +76,7 @@ export function parseRequestTarget(target: string): Target | undefined {
   }
 }
 
-function problemResponse(status: number, code: string, detail: string, extraHeaders: Record<string, string> = {}): LocalResponse {
+function problemResponse(status: number, code: ProblemCode, detail: string, extraHeaders: Record<string, string> = {}): LocalResponse {
   const requestId = randomUUID();
   return {
     status,
@@ -112,7 +112,7 @@ function writeRaw(socket: Duplex, out: LocalResponse): void {
   setTimeout(() => socket.destroy(), 2000).unref();
 }
 
-const problemTitle = (status: number): string => problemBody(status, 'x', '').title;
+const problemTitle = (status: number): string => problemBody(status, 'internal_error', '').title;
 
 async function readBody(req: IncomingMessage, cap: number): Promise<Buffer | 'too_large'> {
   const chunks: Buffer[] = [];
