@@ -17,8 +17,11 @@ import type { KeyRecord } from './records';
 /**
  * `key.expiring_notified` / `key.expired_notified`: the expiry scan (core/expiry-scan.ts) told the
  * owner; unchained entries by the service (actor `system`), one per event sent.
+ * `key.imported`: the first entry of a key brought in by `POST /v1/keys/import` (core/key-import.ts).
  */
-export const AUDIT_ACTIONS = ['key.created', 'key.updated', 'key.revoked', 'key.rotated', 'key.leak_revoked', 'key.expiring_notified', 'key.expired_notified'] as const;
+export const AUDIT_ACTIONS = [
+  'key.created', 'key.updated', 'key.revoked', 'key.rotated', 'key.leak_revoked', 'key.expiring_notified', 'key.expired_notified', 'key.imported',
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export type AuditOutcome = 'success' | 'denied';
@@ -142,7 +145,7 @@ export function sealedValueDigest(keyId: string, value: unknown): string {
 /** Fields an entry records with their values, in this order. Never the hash, the version or timestamps every change moves. */
 export const AUDITED_FIELDS = [
   'ownerId', 'name', 'environment', 'start', 'scopes', 'status', 'expiresAt', 'revokedAt', 'replaces', 'replacedBy',
-  'rateLimit', 'quota', 'allowedIps', 'template',
+  'rateLimit', 'quota', 'allowedIps', 'template', 'externalId',
 ] as const satisfies readonly (keyof KeyRecord)[];
 
 /** Fields recorded only as a digest (they are envelope-encrypted at rest). */

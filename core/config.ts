@@ -28,6 +28,12 @@ export interface KeygateConfig {
   readonly auditRetentionDays: number;
   /** Named key policies `POST /v1/keys` can start from (`keygate:keyTemplates`; core/key-templates.ts). */
   readonly keyTemplates: readonly KeyTemplate[];
+  /**
+   * Also verify keys that are not in Keygate's format (imported from API Gateway or another
+   * system: 20-256 printable ASCII characters, no spaces) by hash lookup (`keygate:legacyKeys`;
+   * docs/migration.md). Off: such keys are MALFORMED before any lookup, and importing them is refused.
+   */
+  readonly legacyKeys: boolean;
 }
 
 export const DEFAULT_CONFIG: KeygateConfig = {
@@ -41,6 +47,7 @@ export const DEFAULT_CONFIG: KeygateConfig = {
   quotaWarningThreshold: 0.8,
   auditRetentionDays: 400,
   keyTemplates: [],
+  legacyKeys: false,
 };
 
 function safeJson(text: string): unknown {
@@ -84,11 +91,15 @@ export function resolveConfig(partial: Partial<Record<keyof KeygateConfig, unkno
     partial.negativeCacheTtlSeconds === undefined
       ? Math.min(DEFAULT_CONFIG.negativeCacheTtlSeconds, cacheTtlSeconds)
       : int('negativeCacheTtlSeconds', 0, 3600);
-  const allowRaw = partial.allowQueryKey ?? DEFAULT_CONFIG.allowQueryKey;
-  const allowQueryKey = allowRaw === true || allowRaw === 'true' || allowRaw === '1';
-  if (!allowQueryKey && !(allowRaw === false || allowRaw === 'false' || allowRaw === '0' || allowRaw === '')) {
-    throw new ConfigError(`allowQueryKey must be true or false (got ${JSON.stringify(allowRaw)})`);
-  }
+  const flag = (name: 'allowQueryKey' | 'legacyKeys'): boolean => {
+    const raw = partial[name] ?? DEFAULT_CONFIG[name];
+    const on = raw === true || raw === 'true' || raw === '1';
+    if (!on && !(raw === false || raw === 'false' || raw === '0' || raw === '')) {
+      throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(raw)})`);
+    }
+    return on;
+  };
+  const allowQueryKey = flag('allowQueryKey');
   let defaultRateLimit: RateLimit | null = DEFAULT_CONFIG.defaultRateLimit;
   if (partial.defaultRateLimit !== undefined) {
     const d = partial.defaultRateLimit;
@@ -130,6 +141,7 @@ export function resolveConfig(partial: Partial<Record<keyof KeygateConfig, unkno
     allowQueryKey,
     auditRetentionDays: int('auditRetentionDays', 1, 3650),
     keyTemplates,
+    legacyKeys: flag('legacyKeys'),
   };
 }
 
@@ -163,6 +175,7 @@ const ENV_NAMES: Record<keyof KeygateConfig, string> = {
   quotaWarningThreshold: 'KEYGATE_QUOTA_WARNING_THRESHOLD',
   auditRetentionDays: 'KEYGATE_AUDIT_RETENTION_DAYS',
   keyTemplates: 'KEYGATE_KEY_TEMPLATES',
+  legacyKeys: 'KEYGATE_LEGACY_KEYS',
 };
 
 /** The key templates' variable: only the keys Lambda reads it (the authorizer's environment leaves it out). */
@@ -179,6 +192,8 @@ export function configToEnv(config: KeygateConfig): Record<string, string> {
     [ENV_NAMES.defaultRateLimit]: config.defaultRateLimit ? JSON.stringify(config.defaultRateLimit) : 'none',
     [ENV_NAMES.quotaWarningThreshold]: String(config.quotaWarningThreshold),
     [ENV_NAMES.auditRetentionDays]: String(config.auditRetentionDays),
+    // Only when on: the authorizer's 4 KB environment belongs to the routes, and absent reads as off.
+    ...(config.legacyKeys ? { [ENV_NAMES.legacyKeys]: 'true' } : {}),
     ...(config.keyTemplates.length > 0 ? { [ENV_NAMES.keyTemplates]: JSON.stringify(config.keyTemplates) } : {}),
   };
 }

@@ -10,9 +10,10 @@ import { allScopes, type KeygateConfig } from './config';
 import { EnvelopeCipher } from './envelope';
 import { newKeyId } from './ids';
 import { generateKey, type KeyEnvironment } from './key-format';
+import { decideRow, IMPORT_CONCURRENCY, type ImportDraft, type ImportPlan, type ImportResult, type ImportRowOutcome, type KeyImportStore, mapBounded, summarize } from './key-import';
 import { notFound, ProblemError } from './problem';
 import { effectivePlan, type LimitStatus } from './limits';
-import type { AuditStore, Clock, CounterStore, EventSink, KeyRepository, Logger } from './ports';
+import { type AuditStore, type Clock, ConflictError, type CounterStore, type EventSink, type KeyRepository, type Logger } from './ports';
 import { effectiveStatus, type KeyRecord, type KeyView, type SealedFields, type SealedKeyRecord, toView } from './records';
 import { ADMIN_SCOPE } from './scopes';
 import type { CreateKeyInput, ListKeysQuery, RotateKeyInput, UpdateKeyInput } from './validation';
@@ -36,7 +37,8 @@ export interface RotatedKey extends CreatedKey {
 }
 
 export interface KeyServiceDeps {
-  readonly repo: KeyRepository;
+  /** With the KeyImportStore methods (DynamoKeyRepository has them), `importKeys` works; without, it is a fault. */
+  readonly repo: KeyRepository & Partial<KeyImportStore>;
   readonly cipher: EnvelopeCipher;
   readonly config: Pick<KeygateConfig, 'keyPrefix' | 'scopes'> & Partial<Pick<KeygateConfig, 'defaultRateLimit' | 'auditRetentionDays'>>;
   readonly clock: Clock;
@@ -356,6 +358,75 @@ export class KeyService {
   }
 
   /**
+   * Imports a planned batch (core/key-import.ts; docs/migration.md), admin only. Rows are looked
+   * up and written IMPORT_CONCURRENCY at a time, each in its own transaction with its EXT# item
+   * and its `key.imported` entry; a row another writer got to first is decided again from the
+   * store. A dry run reads the same and writes nothing. A store fault fails the batch: re-running
+   * it is safe, rows already written come back `unchanged`.
+   */
+  async importKeys(caller: Caller, plan: ImportPlan): Promise<ImportResult> {
+    if (!isAdmin(caller)) throw new ProblemError(403, 'insufficient_scope', 'Importing keys needs the admin scope.');
+    const { getImported, importKey } = this.deps.repo;
+    if (!getImported || !importKey) throw new Error('key import needs a repository implementing KeyImportStore');
+    const store: KeyImportStore = { getImported: getImported.bind(this.deps.repo), importKey: importKey.bind(this.deps.repo) };
+    const ctx = contextOf(caller);
+    const results = await mapBounded(plan.rows, IMPORT_CONCURRENCY, async (row): Promise<ImportRowOutcome> => {
+      if (row.kind === 'settled') return { index: row.index, ...(row.externalId !== undefined ? { externalId: row.externalId } : {}), status: row.status, errors: row.errors };
+      return this.importRow(store, row, plan.dryRun, ctx);
+    });
+    return summarize(plan.dryRun, results);
+  }
+
+  private async importRow(store: KeyImportStore, draft: ImportDraft, dryRun: boolean, ctx: AuditContext): Promise<ImportRowOutcome> {
+    const base = { index: draft.index, externalId: draft.externalId };
+    const decide = async () => {
+      const [byExternalId, authz] = await Promise.all([store.getImported(draft.externalId), this.deps.repo.getAuthzByHash(draft.hash)]);
+      return decideRow(draft, byExternalId, authz !== undefined);
+    };
+    const outcome = (d: Exclude<Awaited<ReturnType<typeof decide>>, { status: 'create' }>): ImportRowOutcome =>
+      d.status === 'unchanged' ? { ...base, status: 'unchanged', keyId: d.keyId } : { ...base, status: 'conflict', ...(d.keyId ? { keyId: d.keyId } : {}), errors: [d.error] };
+    const first = await decide();
+    if (first.status !== 'create') return outcome(first);
+    if (dryRun) return { ...base, status: 'would_create' };
+    const now = this.deps.clock.now();
+    const f = draft.fields;
+    const record = this.compact({
+      id: newKeyId(now.getTime()),
+      ownerId: f.ownerId,
+      name: f.name,
+      description: f.description,
+      environment: f.environment,
+      start: draft.start,
+      hash: draft.hash,
+      scopes: f.scopes,
+      status: 'active',
+      createdAt: now.toISOString(),
+      createdBy: actorKeyId(ctx),
+      updatedAt: now.toISOString(),
+      expiresAt: f.expiresAt,
+      rateLimit: f.rateLimit,
+      quota: f.quota,
+      allowedIps: f.allowedIps,
+      metadata: f.metadata,
+      externalId: draft.externalId,
+      importedAt: now.toISOString(),
+      version: 1,
+    });
+    const { entry, head } = chainedEntry({ action: 'key.imported', before: undefined, after: record, context: ctx, at: now }, this.policy);
+    try {
+      await store.importKey({ ...(await this.seal({ ...record, auditHead: head })), externalId: draft.externalId }, entry);
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      // Another writer took the externalId or the hash in between: decide from what is stored now.
+      const again = await decide();
+      if (again.status === 'create') throw err;
+      return outcome(again);
+    }
+    await this.publish([entry]);
+    return { ...base, status: 'created', keyId: record.id };
+  }
+
+  /**
    * Leak response: revokes a key whose plaintext was presented (possession is the authority).
    * Returns the revoked key's id and owner, or undefined when there was nothing to revoke (unknown,
    * already revoked or expired): the caller answers the same either way.
@@ -372,6 +443,9 @@ export class KeyService {
     return { keyId: record.id, ownerId: record.ownerId, revokedAt: record.revokedAt! };
   }
 }
+
+/** The key id of the admin an import runs for (its `createdBy`). */
+const actorKeyId = (ctx: AuditContext): string => ctx.actor.keyId ?? ctx.actor.type;
 
 /** The audit context of a call made with an API key. */
 function contextOf(caller: Caller): AuditContext {

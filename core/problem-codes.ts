@@ -535,6 +535,47 @@ export const FIELD_ERROR_CODES = {
     fix: 'Use a name `GET /v1/templates` lists, or leave `template` out.',
     example: { field: 'template', message: 'no key template named "ci" in this deployment (see GET /v1/templates)' },
   },
+  // Key import (POST /v1/keys/import, core/key-import.ts): the codes of a row's `errors[]` (docs/migration.md).
+  legacy_keys_off: {
+    cause: 'An import row brings a key that is not in this deployment\'s format (a plaintext `key` from API Gateway or another system, or a `hash` whose `start` is not `<prefix>_live_`/`<prefix>_test_` plus 4 characters), and `keygate:legacyKeys` is off, so such a key could never be verified.',
+    fix: 'Set `keygate:legacyKeys` to `true` (cdk.json context or the stage file), deploy, and import again; the verifier then looks up keys of 20-256 printable ASCII characters by hash.',
+    example: { field: 'key', message: 'is not a Keygate key of this deployment; set keygate:legacyKeys to true to import and verify keys from other systems (docs/migration.md)' },
+  },
+  malformed_key: {
+    cause: 'An import row\'s `key` is neither a well-formed key of this deployment (shape and checksum) nor a key from another system (20-256 printable ASCII characters, no spaces).',
+    fix: 'Check the export: the key may be truncated, or carry spaces or quotes from the file format.',
+    example: { field: 'key', message: 'must be a well-formed kg_ key, or a key from another system of 20-256 printable ASCII characters without spaces' },
+  },
+  key_or_hash: {
+    cause: 'An import row gives both `key` and `hash`, neither, or `start` together with `key` (it is derived from the key).',
+    fix: 'Give exactly one of `key` (the plaintext) or `hash` with `start`.',
+    example: { field: 'key', message: 'give exactly one of key (the plaintext) or hash (its SHA-256, with start)' },
+  },
+  environment_mismatch: {
+    cause: 'An import row\'s `environment` differs from the environment its Keygate key (or `start`) carries (`kg_test_…` is `test`).',
+    fix: 'Leave `environment` out for Keygate keys, or make it match.',
+    example: { field: 'environment', message: 'must be test, the key\'s own environment (or left out)' },
+  },
+  duplicate_external_id: {
+    cause: 'Two rows of one import request carry the same `externalId`; the later one is not imported.',
+    fix: 'Give each key its own `externalId`; remove the duplicate row.',
+    example: { field: 'externalId', message: 'repeats row 3 of this request' },
+  },
+  unknown_scope: {
+    cause: 'An import row grants a scope this deployment does not define.',
+    fix: 'Use the scopes `GET /v1/scopes` lists, or define the scope first (`keygate:scopes`).',
+    example: { field: 'scopes', message: 'not defined in this deployment: orders:refund (see GET /v1/scopes)' },
+  },
+  external_id_conflict: {
+    cause: 'The row\'s `externalId` was imported before with a different key (row status `conflict`). The existing key is never overwritten.',
+    fix: 'If the source rotated the key, revoke the imported key and import the new one under a new `externalId`; otherwise fix the export.',
+    example: { field: 'externalId', message: 'was imported before with a different key; the existing key was left unchanged (revoke it and import under a new externalId to replace it)' },
+  },
+  hash_conflict: {
+    cause: 'The row\'s key (its hash) already belongs to another Keygate key, imported under another `externalId` or issued by Keygate (row status `conflict`). Which key, and whose, is not said.',
+    fix: 'Find the key by its display prefix (`GET /v1/keys`); import each key once.',
+    example: { field: 'key', message: 'this key already belongs to another Keygate key; it was not imported again' },
+  },
 } as const satisfies Readonly<Record<string, FieldErrorCodeEntry>>;
 
 export type FieldErrorCode = keyof typeof FIELD_ERROR_CODES;

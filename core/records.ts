@@ -42,6 +42,10 @@ export interface KeyRecord {
   readonly metadata?: Readonly<Record<string, unknown>>;
   /** The key template (`keygate:keyTemplates`) the key was created from; later changes do not clear it. */
   readonly template?: string;
+  /** The id the key had in the system it was imported from (`POST /v1/keys/import`); unique per deployment. */
+  readonly externalId?: string;
+  /** When the key was imported (core/key-import.ts); absent on keys Keygate issued. */
+  readonly importedAt?: string;
   /** Optimistic-concurrency counter; also the seq of the key's latest audit entry. */
   readonly version: number;
   /** The key's latest audit entry (core/audit.ts); absent on keys that predate the audit log. */
@@ -118,6 +122,8 @@ export function toView(r: KeyRecord, now: Date): KeyView {
     allowedIps: r.allowedIps,
     metadata: r.metadata,
     template: r.template,
+    externalId: r.externalId,
+    importedAt: r.importedAt,
   };
   for (const k of Object.keys(view)) if (view[k] === undefined) delete view[k];
   return view as unknown as KeyView;

@@ -49,6 +49,26 @@ export function extractKey(sources: KeySources, allowQueryKey: boolean): string 
   return undefined;
 }
 
+/**
+ * A key from another system (`keygate:legacyKeys`, docs/migration.md): 20-256 printable ASCII
+ * characters without spaces. API Gateway usage-plan keys (40 characters) fit.
+ */
+const LEGACY_KEY_PATTERN = /^[\x21-\x7e]{20,256}$/;
+
+export type PresentedKeyKind = 'keygate' | 'legacy' | 'malformed';
+
+/**
+ * What a presented (or imported) key is. A key in this deployment's own `<prefix>_live_` /
+ * `<prefix>_test_` shape must be well-formed (a typo is still rejected before any lookup, even
+ * with legacy keys on); anything else of the legacy shape is `legacy` (looked up only when
+ * `keygate:legacyKeys` is on). Import classifies keys with the same function.
+ */
+export function classifyPresentedKey(key: string, keyPrefix: string): PresentedKeyKind {
+  if (parseKey(key, keyPrefix).ok) return 'keygate';
+  if (key.startsWith(`${keyPrefix}_live_`) || key.startsWith(`${keyPrefix}_test_`)) return 'malformed';
+  return LEGACY_KEY_PATTERN.test(key) ? 'legacy' : 'malformed';
+}
+
 export interface VerifyRequest {
   readonly key: string | undefined;
   readonly requiredScopes: readonly string[];
@@ -65,7 +85,7 @@ export class KeyVerifier {
   constructor(
     private readonly repo: Pick<KeyRepository, 'getAuthzByHash'>,
     private readonly config: Pick<KeygateConfig, 'keyPrefix' | 'cacheTtlSeconds' | 'negativeCacheTtlSeconds' | 'cacheMaxEntries'> &
-      Partial<Pick<KeygateConfig, 'defaultRateLimit'>>,
+      Partial<Pick<KeygateConfig, 'defaultRateLimit' | 'legacyKeys'>>,
     private readonly clock: Clock,
     /** Absent = limits are not enforced (only where no counter table exists). */
     private readonly counters?: CounterStore,
@@ -134,7 +154,10 @@ export class KeyVerifier {
 
   async verify(req: VerifyRequest): Promise<VerificationOutcome> {
     if (req.key === undefined) return { code: 'MISSING' };
-    if (!parseKey(req.key, this.config.keyPrefix).ok) return { code: 'MALFORMED' };
+    // The Keygate-format check stays the first test; only a key failing it pays for the legacy one.
+    if (!parseKey(req.key, this.config.keyPrefix).ok && !(this.config.legacyKeys === true && classifyPresentedKey(req.key, this.config.keyPrefix) === 'legacy')) {
+      return { code: 'MALFORMED' };
+    }
     const hash = hashKey(req.key);
     const now = this.clock.now();
     const nowMs = now.getTime();

@@ -6,7 +6,9 @@
  *                      creation and expiry
  *   HASH#<sha> / HASH  what the authorizer needs, so verification is one strongly
  *                      consistent GetItem with no index and no KMS
- * Conditions make ids and hashes write-once and updates optimistic (version check).
+ *   EXT#<externalId> / EXT   an imported key's id in the system it came from → its key id and
+ *                      hash (core/key-import.ts), written with the key, so import is idempotent
+ * Conditions make ids, hashes and external ids write-once and updates optimistic (version check).
  * Every write also puts the change's audit entries (audit-store.ts, `AUDIT#<keyId>`) in the same
  * transaction, each write-once: the change and its entries are stored together or not at all,
  * and the record's `auditHead` is only ever stored beside the entry it names.
@@ -30,12 +32,15 @@ import {
   type ListPage,
 } from '../../core/ports';
 import type { ExpiringKey, ExpiryIndex } from '../../core/expiry-scan';
+import type { ImportedKeyRef, KeyImportStore } from '../../core/key-import';
 import { type AuthzRecord, authzProjection, type SealedKeyRecord } from '../../core/records';
 import { auditItem } from './audit-store';
 import { dynamoDependencyError, isConditionFailure } from './errors';
 
 const keyPk = (id: string): string => `KEY#${id}`;
 const hashPk = (hash: string): string => `HASH#${hash}`;
+const extPk = (externalId: string): string => `EXT#${externalId}`;
+const EXT_SK = 'EXT';
 const KEY_SK = 'KEY';
 const HASH_SK = 'HASH';
 const ALL_KEYS = 'KEYS';
@@ -43,7 +48,7 @@ const ALL_KEYS = 'KEYS';
 const RECORD_FIELDS = [
   'id', 'ownerId', 'name', 'environment', 'start', 'hash', 'scopes', 'status', 'createdAt', 'createdBy', 'updatedAt',
   'expiresAt', 'lastUsedAt', 'revokedAt', 'replaces', 'replacedBy', 'rateLimit', 'quota', 'allowedIps', 'sealed', 'version',
-  'auditHead', 'template',
+  'auditHead', 'template', 'externalId', 'importedAt',
 ] as const;
 
 const AUTHZ_FIELDS = ['keyId', 'ownerId', 'environment', 'scopes', 'status', 'expiresAt', 'allowedIps', 'rateLimit', 'quota'] as const;
@@ -95,7 +100,7 @@ function decodeCursor(cursor: string): string {
 }
 
 
-export class DynamoKeyRepository implements KeyRepository, ExpiryIndex {
+export class DynamoKeyRepository implements KeyRepository, ExpiryIndex, KeyImportStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -183,6 +188,28 @@ export class DynamoKeyRepository implements KeyRepository, ExpiryIndex {
       ...this.putNew(created),
       this.putAudit(updatedOld, audit[0]),
       this.putAudit(created, audit[1]),
+    ]);
+  }
+
+  async getImported(externalId: string): Promise<ImportedKeyRef | undefined> {
+    let out;
+    try {
+      out = await this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: { pk: extPk(externalId), sk: EXT_SK }, ConsistentRead: true, ProjectionExpression: 'keyId, #h', ExpressionAttributeNames: { '#h': 'hash' } }),
+      );
+    } catch (err) {
+      throw dynamoDependencyError('GetItem', err);
+    }
+    const item = out.Item;
+    return item && typeof item.keyId === 'string' && typeof item.hash === 'string' ? { keyId: item.keyId, hash: item.hash } : undefined;
+  }
+
+  async importKey(record: SealedKeyRecord & { readonly externalId: string }, audit: AuditEntry): Promise<void> {
+    const ext = { pk: extPk(record.externalId), sk: EXT_SK, type: 'external-id', keyId: record.id, hash: record.hash, importedAt: record.importedAt };
+    await this.transact('import', [
+      ...this.putNew(record),
+      { Put: { TableName: this.tableName, Item: ext, ConditionExpression: 'attribute_not_exists(pk)' } },
+      this.putAudit(record, audit),
     ]);
   }
 

@@ -8,6 +8,7 @@ import { allScopes, type KeygateConfig } from '../../core/config';
 import { isKeyId } from '../../core/ids';
 import type { AuditService } from '../../core/audit-service';
 import type { KeyService } from '../../core/key-service';
+import { parseImportRequest } from '../../core/key-import';
 import { LEAK_REPORT_ACCEPTED, type LeakResponse } from '../../core/leak-response';
 import type { Logger } from '../../core/ports';
 import { ProblemError } from '../../core/problem';
@@ -72,9 +73,9 @@ export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
     openApi: async () => {
       throw new ProblemError(501, 'not_implemented', 'The OpenAPI document is not built yet.');
     },
-    importKeys: async () => {
-      throw new ProblemError(501, 'not_implemented', 'Key import is not built yet.');
-    },
+    // 200 with one outcome per row, invalid rows included (docs/migration.md).
+    importKeys: async (e, caller) =>
+      json(200, await service.importKeys(caller, parseImportRequest(readJsonBody(e), clock.now(), { keyPrefix: deps.config.keyPrefix, legacyKeys: deps.config.legacyKeys, scopes: scopes.map((s) => s.name) }))),
     createKey: async (e, caller) => {
       const created = await service.create(caller, parseCreateKey(readJsonBody(e), clock.now(), deps.config.keyTemplates));
       return json(201, { ...created.view, key: created.plaintext }, { Location: `/v1/keys/${created.view.id}` });

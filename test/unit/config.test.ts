@@ -23,6 +23,7 @@ describe('resolveConfig', () => {
       quotaWarningThreshold: 0.8,
       auditRetentionDays: 400,
       keyTemplates: [],
+      legacyKeys: false,
     });
     expect(resolveConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -50,6 +51,7 @@ describe('resolveConfig', () => {
       quotaWarningThreshold: 0.8,
       auditRetentionDays: 90,
       keyTemplates: [],
+      legacyKeys: false,
     });
   });
 
@@ -200,6 +202,7 @@ describe('configFromContext', () => {
       quotaWarningThreshold: 0.8,
       auditRetentionDays: 400,
       keyTemplates: [],
+      legacyKeys: false,
     });
     expect(asked.sort()).toEqual(Object.keys(DEFAULT_CONFIG).map((k) => `keygate:${k}`).sort());
   });
