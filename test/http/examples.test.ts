@@ -68,19 +68,21 @@ interface Example {
   readonly args: readonly string[];
 }
 
-function example(file: string, command: string | null, missing: string): Example {
+function example(file: string, command: string | null, missing: string, preArgs: readonly string[] = []): Example {
   const path = join(CALLERS, file);
   if (file.endsWith('.sh')) {
     const why = !bash ? 'bash not found' : !curl ? 'curl not found' : null;
     return { file, missing: why && `${why}: the curl examples were not run`, command: bash ?? 'bash', args: [path] };
   }
-  return { file, missing: command ? null : missing, command: command ?? '', args: [path] };
+  return { file, missing: command ? null : missing, command: command ?? '', args: [...preArgs, path] };
 }
 
 const PYTHON_MISSING = 'python3 not found: the Python examples were not run';
 const CALL_EXAMPLES: readonly Example[] = [
   example('curl.sh', bash, ''),
   example('fetch.mjs', process.execPath, ''),
+  // As `npx tsx examples/callers/client.ts`, without npx's start-up.
+  example('client.ts', process.execPath, '', ['--import', 'tsx']),
   example('python/call.py', python, PYTHON_MISSING),
 ];
 const VERIFY_EXAMPLES: readonly Example[] = [example('verify.sh', bash, ''), example('python/verify.py', python, PYTHON_MISSING)];
@@ -101,7 +103,7 @@ function run(e: Example, env: Record<string, string>): Promise<Run> {
     execFile(
       e.command,
       [...e.args],
-      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 25_000, encoding: 'utf8' },
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 25_000, encoding: 'utf8' },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
         resolve({ exitCode: code, stdout, stderr });
