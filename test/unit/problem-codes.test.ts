@@ -264,3 +264,19 @@ describe('lookups by a code received from elsewhere', () => {
     }
   });
 });
+
+describe('docs/api.md', () => {
+  it('names only catalogued codes in its Errors table', () => {
+    // Prepare: the table's second column holds the codes (and, for a 403, the body member `reason`)
+    const api = readFileSync(join(ROOT, 'docs', 'api.md'), 'utf8');
+    const section = api.slice(api.indexOf('\n## Errors\n'), api.indexOf('\n## ', api.indexOf('\n## Errors\n') + 1));
+    const rows = section.split('\n').filter((l) => /^\| (?:\d{3}|any)/.test(l));
+
+    // Act
+    const named = rows.flatMap((r) => [...(r.split('|')[2] ?? '').matchAll(/`([a-z][a-z0-9_]*)`/g)].map((m) => m[1]!)).filter((c) => c !== 'reason');
+
+    // Assess
+    expect(rows.length).toBeGreaterThan(20);
+    expect(named.filter((c) => !isProblemCode(c))).toEqual([]);
+  });
+});
