@@ -6,9 +6,8 @@
  * Every value that came from the server goes through `cell()`, so a hostile name or owner id in an
  * entry cannot drive the terminal.
  */
-import type { AuditActor, AuditChange, AuditEntry } from '../core/audit';
+import type { AuditActor, AuditChange, AuditEntry, Quota, RateLimit } from '../packages/client/src/index';
 import { cell, formatQuota, formatRateLimit, renderTable } from './format';
-import type { Quota, RateLimit } from './client';
 
 export const AUDIT_TABLE_HEADERS = ['TIME', 'ACTION', 'OUTCOME', 'ACTOR', 'TARGET', 'SOURCE IP', 'CHANGES'] as const;
 

@@ -4,21 +4,13 @@
  * into one verdict. The server does the recomputing (core/audit.ts verifyChain); the CLI only
  * pages, sums and words the result. A broken chain exits 1, after the report is printed.
  */
-import type { ChainVerdict } from '../core/audit';
-import type { AuditVerifyResult } from '../core/audit-service';
 import { LIMITS } from '../core/validation';
+import type { AuditVerifyQuery, AuditVerifyResult, ChainVerdict, KeygateClient } from '../packages/client/src/index';
 import { parseAuditKeyId } from './audit';
-import type { KeygateClient } from './client';
 import { UsageError } from './errors';
 import { cell, renderPairs } from './format';
 
-export type { AuditVerifyResult, ChainVerdict };
-
-export interface AuditVerifyQuery {
-  keyId?: string;
-  limit?: number;
-  cursor?: string;
-}
+export type { AuditVerifyQuery, AuditVerifyResult, ChainVerdict };
 
 /**
  * verify's flags, wherever commander put them: it parses a flag that `audit` also defines (all
@@ -60,7 +52,7 @@ export function mergeVerifyPages(pages: readonly AuditVerifyResult[]): AuditVeri
  * Every page is read even after a broken chain, so the summary counts every key.
  */
 export async function verifyAudit(client: KeygateClient, query: AuditVerifyQuery): Promise<AuditVerifyResult> {
-  const ask = (q: AuditVerifyQuery): Promise<AuditVerifyResult> => client.request<AuditVerifyResult>('verifyAudit', { query: { ...q } });
+  const ask = (q: AuditVerifyQuery): Promise<AuditVerifyResult> => client.verifyAudit(q);
   const pages = [await ask(query)];
   const seen = new Set<string>();
   for (let cursor = pages[0]!.nextCursor; query.keyId === undefined && cursor && !seen.has(cursor); cursor = pages.at(-1)!.nextCursor) {

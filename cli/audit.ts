@@ -6,14 +6,15 @@
  * Actions, id shapes and the page size come from the core definitions the API validates
  * against, so a typo fails here, before the request, with the same rule the server applies.
  */
-import { AUDIT_ACTIONS, type AuditAction, type AuditEntry } from '../core/audit';
-import type { AuditListResult } from '../core/audit-service';
+import { AUDIT_ACTIONS, type AuditAction } from '../core/audit';
 import { KEY_ID_PATTERN } from '../core/ids';
 import { LIMITS, OWNER_ID_PATTERN } from '../core/validation';
-import type { KeygateClient } from './client';
+import type { AuditEntry, AuditPage, KeygateClient } from '../packages/client/src/index';
 import { UsageError } from './errors';
 
-export type { AuditEntry, AuditListResult };
+/** One page of `GET /v1/audit` (the client's type). */
+export type AuditListResult = AuditPage;
+export type { AuditEntry };
 
 /** Flags as commander hands them over (strings). */
 export interface AuditFlags {
@@ -153,21 +154,15 @@ function shellWord(value: string): string {
 
 /** One page of `GET /v1/audit`. */
 export function listAudit(client: KeygateClient, query: AuditQuery): Promise<AuditListResult> {
-  return client.request<AuditListResult>('listAudit', { query: { ...query } });
+  return client.listAudit(query);
 }
 
 /**
- * Every page, following `nextCursor` until the server says there is no more (a cursor seen twice
- * stops the loop rather than spinning). Returns one page with every entry and `nextCursor: null`.
+ * Every page, through the client's iterator (it follows `nextCursor` until the server says there
+ * is no more; a cursor seen twice stops it). Returns one page with every entry and `nextCursor: null`.
  */
 export async function listAllAudit(client: KeygateClient, query: AuditQuery): Promise<AuditListResult> {
-  let page = await listAudit(client, query);
-  const items: AuditEntry[] = [...page.items];
-  const seen = new Set<string>();
-  while (page.nextCursor && !seen.has(page.nextCursor)) {
-    seen.add(page.nextCursor);
-    page = await listAudit(client, { ...query, cursor: page.nextCursor });
-    items.push(...page.items);
-  }
+  const items: AuditEntry[] = [];
+  for await (const entry of client.audit.listAll(query)) items.push(entry);
   return { items, nextCursor: null };
 }

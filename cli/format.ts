@@ -2,7 +2,7 @@
  * Human-readable output for the `keygate` CLI: plain-text tables and key/value records.
  * Pure string builders; `--json` output bypasses this module entirely.
  */
-import type { ApiError, KeyUsage, KeyView, Quota, RateLimit, ScopeList, TemplateList, UsageWindow, Whoami } from './client';
+import type { KeygateProblemError, KeyUsage, KeyView, Quota, RateLimit, ScopeList, TemplateList, UsageWindow, Whoami } from '../packages/client/src/index';
 
 /** Shown for an absent value so columns never collapse. */
 const NONE = '-';
@@ -221,7 +221,7 @@ export function formatWhoami(w: Whoami): string {
  * `validation_failed` detail is the first field error (`name: is required (and 1 more)`);
  * then the full list replaces it rather than repeating it.
  */
-export function formatApiError(err: Pick<ApiError, 'status' | 'code' | 'detail' | 'errors'>): string {
+export function formatApiError(err: Pick<KeygateProblemError, 'status' | 'code' | 'detail' | 'errors'>): string {
   const fields = err.errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message));
   let text: string;
   if (fields.length === 0) text = err.detail;

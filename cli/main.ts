@@ -9,6 +9,7 @@
  * Every failure is one line on stderr starting with `keygate: `.
  */
 import { UsageError } from './errors';
+import { cliClient } from './connect';
 import { readFileSync, realpathSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -16,10 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { SCOPE_PATTERN } from '../core/scopes';
 import {
-  ApiError,
-  ConnectionError,
   KeygateClient,
-  QueryStillRunningError,
+  KeygateConnectionError,
+  KeygateProblemError,
+  KeygateQueryRunningError,
   type PollOptions,
   type CreateKeyBody,
   type KeyPage,
@@ -29,7 +30,7 @@ import {
   type RateLimit,
   type RotateKeyBody,
   type UpdateKeyBody,
-} from './client';
+} from '../packages/client/src/index';
 import {
   formatApiError,
   formatKeyTable,
@@ -522,7 +523,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
       readFile: readFileIfExists,
     });
     state.apiKey = key;
-    return new KeygateClient({ endpoint, apiKey: key, ...(io.fetch && { fetch: io.fetch }) });
+    return cliClient({ endpoint, apiKey: key, io });
   };
 
   const today = (): Date => new Date(io.now?.() ?? Date.now());
@@ -531,11 +532,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
   const query = async <T>(work: (poll: PollOptions) => Promise<T>): Promise<T> => {
     const progress = startProgress({ write: io.stderr, enabled: io.stderrIsTTY === true, ...(io.now && { now: io.now }) });
     try {
-      return await work({
-        ...(io.sleep && { sleep: io.sleep }),
-        ...(io.now && { now: io.now }),
-        onRunning: ({ queryId }) => progress.label(`query ${cell(queryId)} running…`),
-      });
+      return await work({ onRunning: ({ queryId }) => progress.label(`query ${cell(queryId)} running…`) });
     } finally {
       progress.stop();
     }
@@ -641,17 +638,12 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     .action(async (flags: ListFlags & { all?: boolean }, cmd: Command) => {
       const query = buildListQuery(flags);
       const api = client(cmd);
-      let page: KeyPage = await api.listKeys(query);
+      let page: KeyPage;
       if (flags.all) {
-        const items: KeyView[] = [...page.items];
-        const seen = new Set<string>();
-        while (page.nextCursor && !seen.has(page.nextCursor)) {
-          seen.add(page.nextCursor);
-          page = await api.listKeys({ ...query, cursor: page.nextCursor });
-          items.push(...page.items);
-        }
+        const items: KeyView[] = [];
+        for await (const key of api.keys.listAll(query)) items.push(key);
         page = { items, nextCursor: null };
-      }
+      } else page = await api.listKeys(query);
       if (globals(cmd).json) return json(page);
       out(formatKeyTable(page.items));
       if (page.nextCursor) out(`\nMore keys: keygate list-keys --cursor ${page.nextCursor} (or --all)\n`);
@@ -731,7 +723,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
         ...(flags.queryId !== undefined && { queryId: nonBlank('--query-id', flags.queryId) }),
       };
       const api = client(cmd);
-      const usage = await query((poll) => api.keyUsageHistory(keyId, range, poll));
+      const usage = await query((poll) => api.keyUsage(keyId, range, poll));
       if (!usage.history || !Array.isArray(usage.history.days)) {
         throw new Error('the API answered without a usage history: usage analytics may be off in this deployment');
       }
@@ -870,12 +862,17 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
   return program;
 }
 
+/** The client's message names the API's `queryId`; the CLI's names its flag. */
+export function queryStillRunningLine(err: KeygateQueryRunningError): string {
+  return `the query is still running after ${Math.round(err.elapsedMs / 1000)}s; run the same command again with --query-id ${err.queryId} to pick it up`;
+}
+
 /** Maps any failure to its one stderr line and exit code. */
 export function describeFailure(err: unknown): { line: string; exitCode: number } {
   if (err instanceof UsageError) return { line: err.message, exitCode: 2 };
-  if (err instanceof QueryStillRunningError) return { line: err.message, exitCode: 1 };
-  if (err instanceof ApiError) return { line: formatApiError(err), exitCode: 1 };
-  if (err instanceof ConnectionError) {
+  if (err instanceof KeygateQueryRunningError) return { line: queryStillRunningLine(err), exitCode: 1 };
+  if (err instanceof KeygateProblemError) return { line: formatApiError(err), exitCode: 1 };
+  if (err instanceof KeygateConnectionError) {
     const hint = isLocalEndpoint(err.endpoint) ? ' — is `npm start` running?' : '';
     return { line: `${err.message}${hint}`, exitCode: 1 };
   }

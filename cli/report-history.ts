@@ -3,7 +3,7 @@
  * UTC day for the last N days, from `GET /v1/keys/{id}/usage?from=&to=`.
  */
 import { MAX_REPORT_DAYS } from '../core/usage-reports';
-import type { HistoryRange, KeyUsageWithHistory, UsageDay } from './client';
+import type { HistoryRange, KeyUsageWithHistory, UsageDay } from '../packages/client/src/index';
 import { formatUsage } from './format';
 import { dayRange, formatReport, utcDay } from './report';
 import { UsageError } from './errors';

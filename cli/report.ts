@@ -6,7 +6,7 @@
  * definition the API itself validates against, so the CLI cannot offer a group the API lacks.
  */
 import { GROUP_NAMES, GROUPS, MAX_REPORT_DAYS, type UsageGroup } from '../core/usage-reports';
-import type { UsageReportBody, UsageReportQuery } from './client';
+import type { UsageReportBody, UsageReportQuery } from '../packages/client/src/index';
 import { type Align, cell, renderBarChart, renderCsv, renderTable } from './format';
 import { UsageError } from './errors';
 

@@ -13,7 +13,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KEY_LIKE_PATTERN, parseKey } from '../core/key-format';
 import { LEAK_REPORT_MAX_KEYS } from '../core/validation';
-import { ApiError, KeygateClient } from './client';
+import { KeygateProblemError } from '../packages/client/src/index';
+import { cliClient } from './connect';
 import { UsageError } from './errors';
 import { formatApiError } from './format';
 
@@ -138,7 +139,7 @@ export class LeakReportStoppedError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.retryable = retryAfterSeconds !== undefined || (options?.cause instanceof ApiError && options.cause.retryable);
+    this.retryable = retryAfterSeconds !== undefined || (options?.cause instanceof KeygateProblemError && options.cause.retryable);
   }
 }
 
@@ -161,24 +162,17 @@ interface Accepted {
  * IP; pressing on would only be refused again) with the `Retry-After` and how many were sent.
  */
 export async function submitLeakReport(opts: { readonly endpoint: string; readonly keys: readonly string[]; readonly fetch?: typeof fetch }): Promise<LeakReportResult> {
-  let retryAfter: string | null = null;
-  const base = opts.fetch ?? fetch;
-  // The client does not hand back headers of an error answer; this keeps the 429's Retry-After.
-  const fetchKeepingRetryAfter = (async (input: string | URL | Request, init?: RequestInit) => {
-    const res = await base(input, init);
-    retryAfter = res.headers.get('retry-after');
-    return res;
-  }) as typeof fetch;
-  // No apiKey: the leak report is authorised by the keys it carries.
-  const client = new KeygateClient({ endpoint: opts.endpoint, fetch: fetchKeepingRetryAfter });
+  // No apiKey: the leak report is authorised by the keys it carries (and the client sends no key
+  // to a route that takes none).
+  const client = cliClient({ endpoint: opts.endpoint, io: { ...(opts.fetch && { fetch: opts.fetch }) } });
   let submitted = 0;
   let requests = 0;
   let answer: Accepted = {};
   for (const batch of leakBatches(opts.keys)) {
     try {
-      answer = await client.request<Accepted>('revokeLeaked', { body: { keys: batch } });
+      answer = await client.revokeLeaked(batch);
     } catch (err) {
-      throw stopped(err, submitted, opts.keys.length, retryAfter);
+      throw stopped(err, submitted, opts.keys.length);
     }
     submitted += batch.length;
     requests++;
@@ -191,9 +185,9 @@ export async function submitLeakReport(opts: { readonly endpoint: string; readon
   };
 }
 
-function stopped(err: unknown, submitted: number, total: number, retryAfter: string | null): unknown {
-  if (!(err instanceof ApiError)) return submitted === 0 ? err : new LeakReportStoppedError(`${err instanceof Error ? err.message : String(err)}${sentSoFar(submitted, total)}`, submitted, total, undefined, { cause: err });
-  const seconds = err.status === 429 && retryAfter !== null && /^\s*\d+\s*$/.test(retryAfter) ? Number(retryAfter) : undefined;
+function stopped(err: unknown, submitted: number, total: number): unknown {
+  if (!(err instanceof KeygateProblemError)) return submitted === 0 ? err : new LeakReportStoppedError(`${err instanceof Error ? err.message : String(err)}${sentSoFar(submitted, total)}`, submitted, total, undefined, { cause: err });
+  const seconds = err.status === 429 ? err.retryAfterSeconds : undefined;
   const wait = err.status === 429 ? ` — retry after ${seconds !== undefined ? `${seconds} s` : 'a while'} (Retry-After)` : '';
   return new LeakReportStoppedError(`${redactKeys(formatApiError(err))}${wait}${sentSoFar(submitted, total)}`, submitted, total, seconds, { cause: err });
 }

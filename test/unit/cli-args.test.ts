@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ApiError, ConnectionError } from '../../cli/client';
+import { KeygateConnectionError as ConnectionError, KeygateProblemError as ApiError } from '../../packages/client/src/index';
 import {
   buildCreateBody,
   buildListQuery,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, parseProblem, routePath, type KeyView } from '../../cli/client';
+import { KeygateProblemError as ApiError, parseProblem, routePath, type KeyView } from '../../packages/client/src/index';
 import {
   formatApiError,
   formatKeyTable,
@@ -179,8 +179,8 @@ describe('parseProblem / formatApiError', () => {
 
 describe('routePath', () => {
   it('builds paths from the route table, encoding the id', () => {
-    expect(routePath('rotateKey', { id: 'key 1/2' })).toEqual({ method: 'POST', path: '/v1/keys/key%201%2F2/rotate' });
-    expect(routePath('listKeys')).toEqual({ method: 'GET', path: '/v1/keys' });
+    expect(routePath('rotateKey', { id: 'key 1/2' })).toEqual({ method: 'POST', path: '/v1/keys/key%201%2F2/rotate', authorized: true });
+    expect(routePath('listKeys')).toEqual({ method: 'GET', path: '/v1/keys', authorized: true });
   });
 
   it('rejects a missing path parameter', () => {

@@ -1,6 +1,13 @@
-/** The client's 202 handling for usage queries, with a fake fetch and a fake clock: no network, no waiting. */
+/** The client's 202 handling for usage queries (as the CLI uses it), with a fake fetch and a fake clock: no network, no waiting. */
 import { describe, expect, it } from 'vitest';
-import { ApiError, KeygateClient, nextPollUrl, QueryStillRunningError, retryAfterMs } from '../../cli/client';
+import {
+  KeygateClient,
+  KeygateProblemError as ApiError,
+  KeygateQueryRunningError as QueryStillRunningError,
+  nextPollUrl,
+  pollDelayMs,
+} from '../../packages/client/src/index';
+import { describeFailure } from '../../cli/main';
 
 const ENDPOINT = 'https://api.example.test/prod';
 const QUERY_ID = '0f0e0d0c-0b0a-4908-8706-050403020100';
@@ -19,14 +26,17 @@ function harness(answers: Answer[] | ((n: number) => Answer)) {
     if (!a) throw new Error(`unexpected call ${calls.length}`);
     return new Response(JSON.stringify(a.body), { status: a.status, headers: a.headers });
   }) as typeof globalThis.fetch;
-  const client = new KeygateClient({ endpoint: ENDPOINT, apiKey: 'kg_live_secretsecret', fetch });
-  const poll = {
+  const client = new KeygateClient({
+    endpoint: ENDPOINT,
+    apiKey: 'kg_live_secretsecret',
+    fetch,
     now: () => clock,
     sleep: async (ms: number) => {
       sleeps.push(ms);
       clock += ms;
     },
-  };
+  });
+  const poll = {};
   return { client, calls, sleeps, poll };
 }
 
@@ -71,14 +81,15 @@ describe('usageReport 202 polling', () => {
     // Assess
     expect(error).toBeInstanceOf(QueryStillRunningError);
     expect((error as QueryStillRunningError).queryId).toBe(QUERY_ID);
-    expect((error as Error).message).toBe(`the query is still running after 10s; run the same command again with --query-id ${QUERY_ID} to pick it up`);
+    expect((error as Error).message).toBe(`the query is still running after 10s; ask again with queryId ${QUERY_ID} to pick it up`);
+    expect(describeFailure(error).line).toBe(`the query is still running after 10s; run the same command again with --query-id ${QUERY_ID} to pick it up`);
     expect(calls).toHaveLength(6); // asked at 0, 2, 4, 6, 8, 10 s; a 12th second would pass the bound
   });
 
   it('reports each running answer so the progress line can show the query', async () => {
     const { client, poll } = harness([running(undefined), { status: 200, body: DONE }]);
     const seen: unknown[] = [];
-    await client.usageReport({}, { ...poll, onRunning: (s) => seen.push(s) });
+    await client.usageReport({}, { ...poll, onRunning: (s: unknown) => seen.push(s) });
     expect(seen).toEqual([{ queryId: QUERY_ID, elapsedMs: 0 }]);
   });
 
@@ -106,7 +117,7 @@ describe('usageReport 202 polling', () => {
   it('polls the key history the same way', async () => {
     const history = { keyId: 'key_1', rateLimit: null, quota: { daily: null, monthly: null }, history: { from: '2026-11-25', to: '2026-11-26', days: [], truncated: false } };
     const { client, calls, poll } = harness([running(`?from=2026-11-25&to=2026-11-26&queryId=${QUERY_ID}`), { status: 200, body: history }]);
-    expect(await client.keyUsageHistory('key_1', { from: '2026-11-25', to: '2026-11-26' }, poll)).toEqual(history);
+    expect(await client.keyUsage('key_1', { from: '2026-11-25', to: '2026-11-26' }, poll)).toEqual(history);
     expect(calls.map((c) => c.url)).toEqual([
       'https://api.example.test/prod/v1/keys/key_1/usage?from=2026-11-25&to=2026-11-26',
       `https://api.example.test/prod/v1/keys/key_1/usage?from=2026-11-25&to=2026-11-26&queryId=${QUERY_ID}`,
@@ -114,12 +125,14 @@ describe('usageReport 202 polling', () => {
   });
 });
 
-describe('retryAfterMs', () => {
-  it('uses Retry-After seconds, else the body hint, else 2 s, capped at 30 s', () => {
-    expect(retryAfterMs('5', 2)).toBe(5000);
-    expect(retryAfterMs(null, 4)).toBe(4000);
-    expect(retryAfterMs('Wed, 21 Oct 2026 07:28:00 GMT', undefined)).toBe(2000);
-    expect(retryAfterMs('3600', undefined)).toBe(30_000);
+describe('pollDelayMs', () => {
+  const now = Date.parse('2026-10-21T07:27:55Z');
+  it('uses Retry-After seconds or HTTP date, else the body hint, else 2 s, capped at 30 s', () => {
+    expect(pollDelayMs('5', 2, now)).toBe(5000);
+    expect(pollDelayMs(null, 4, now)).toBe(4000);
+    expect(pollDelayMs('Wed, 21 Oct 2026 07:28:00 GMT', undefined, now)).toBe(5000);
+    expect(pollDelayMs('soon', undefined, now)).toBe(2000);
+    expect(pollDelayMs('3600', undefined, now)).toBe(30_000);
   });
 });
 

@@ -14,7 +14,7 @@ import {
 } from '../../cli/report';
 import { formatAnomalies, formatAnomalyRun } from '../../cli/report-anomalies';
 import { fillDays, formatHistory, historyRange, parseHistory } from '../../cli/report-history';
-import type { UsageReportBody } from '../../cli/client';
+import type { UsageReportBody } from '../../packages/client/src/index';
 
 const NOW = new Date('2026-11-26T15:30:00Z');
 

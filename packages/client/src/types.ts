@@ -307,6 +307,21 @@ export type AuditAction =
   | 'key.expired_notified'
   | (string & {});
 
+/** Who acted: a key (with its owner), the service itself, the bootstrap command, or a leak report. */
+export interface AuditActor {
+  readonly type: 'key' | 'system' | 'bootstrap' | 'leak-report';
+  readonly keyId?: string;
+  readonly ownerId?: string;
+}
+
+/** One changed field; sealed fields (description, metadata) carry digests, never values. */
+export interface AuditChange {
+  readonly field: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+  readonly sealed?: true;
+}
+
 export interface AuditEntry {
   /** `aud_` + ULID: sorts by time. */
   readonly id: string;
@@ -315,11 +330,14 @@ export interface AuditEntry {
   readonly outcome: 'success' | 'denied';
   /** For denied entries: the problem code the caller got. */
   readonly reason?: string;
-  readonly actor: { readonly type: 'key' | 'system' | 'bootstrap' | 'leak-report'; readonly keyId?: string; readonly ownerId?: string };
+  readonly actor: AuditActor;
+  /** The key acted on; `keyId` is absent for a denied create. */
   readonly target: { readonly keyId?: string; readonly ownerId: string };
   readonly request: { readonly requestId?: string; readonly sourceIp?: string; readonly userAgent?: string };
-  readonly changes: readonly { readonly field: string; readonly before?: unknown; readonly after?: unknown; readonly sealed?: true }[];
+  readonly changes: readonly AuditChange[];
+  /** The hash-chain link of a successful entry about a key. */
   readonly chain?: { readonly seq: number; readonly prev: string | null; readonly prevExpiresAt?: number };
+  /** Deleted by retention after this time (epoch seconds). */
   readonly expiresAt: number;
   readonly digest: string;
 }
