@@ -3,7 +3,7 @@
  * cannot drift from the code they describe. A failure means: run `npm run docs:generate` and
  * commit the result.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -81,5 +81,19 @@ describe('docs/troubleshooting.md', () => {
     const blocks = [...page.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
     expect(blocks.length).toBe(Object.keys(PROBLEM_CODES).length + 1);
     for (const b of blocks) expect(() => JSON.parse(b) as unknown, b).not.toThrow();
+  });
+
+  it('is the target of every troubleshooting.md#<anchor> link in docs/', () => {
+    // Prepare
+    const anchors = new Set([...page.matchAll(/^### `([a-z0-9_]+)`$/gm), ...page.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]!));
+    const docs = readdirSync(join(REPOSITORY_ROOT, 'docs')).filter((f) => f.endsWith('.md'));
+
+    // Act
+    const broken = docs.flatMap((f) =>
+      [...readFileSync(join(REPOSITORY_ROOT, 'docs', f), 'utf8').matchAll(/troubleshooting\.md#([A-Za-z0-9_-]+)/g)].map((m) => m[1]!).filter((a) => !anchors.has(a)).map((a) => `${f}: #${a}`),
+    );
+
+    // Assess
+    expect(broken).toEqual([]);
   });
 });
