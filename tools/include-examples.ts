@@ -96,6 +96,15 @@ export function includeResults(): { path: string; current: string; expected: str
   });
 }
 
+/**
+ * The including docs as entries for tools/generate-docs.ts's registry (`{ path, render }`):
+ * rendering a doc refreshes its include blocks from the files it names.
+ */
+export const INCLUDE_REFRESHED_FILES: readonly { readonly path: string; readonly render: () => string }[] = INCLUDING_DOCS.map((path) => ({
+  path,
+  render: () => renderIncludes(readRepoFile(path), readRepoFile),
+}));
+
 function main(args: readonly string[]): number {
   const check = args.includes('--check');
   const stale = includeResults().filter((r) => r.current !== r.expected);

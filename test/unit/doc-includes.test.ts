@@ -1,6 +1,6 @@
 /** tools/include-examples.ts, and docs/authenticating.md showing exactly the example files test/http/examples.test.ts runs. */
 import { describe, expect, it } from 'vitest';
-import { IncludeError, includeResults, renderIncludes } from '../../tools/include-examples';
+import { INCLUDE_REFRESHED_FILES, IncludeError, includeResults, readRepoFile, renderIncludes } from '../../tools/include-examples';
 
 const files: Record<string, string> = { 'examples/a.sh': 'echo new\n', 'examples/b.py': 'print("x")', 'examples/c.md': 'a ``` fence\n' };
 const read = (path: string): string => {
@@ -71,5 +71,23 @@ describe('docs that include example files', () => {
     for (const file of ['curl.sh', 'fetch.mjs', 'client.ts', 'python/call.py', 'verify.sh', 'python/verify.py']) {
       expect(doc!.current).toContain(`<!-- include: examples/callers/${file} -->`);
     }
+  });
+
+  it('registers each including doc as a { path, render } entry whose render is the refreshed doc', () => {
+    expect(INCLUDE_REFRESHED_FILES.map((f) => f.path)).toEqual(includeResults().map((r) => r.path));
+    for (const f of INCLUDE_REFRESHED_FILES) expect(f.render()).toBe(renderIncludes(readRepoFile(f.path), readRepoFile));
+  });
+
+  it('docs/authenticating.md links only to codes that docs/troubleshooting.md has a section for', () => {
+    // Prepare
+    const guide = readRepoFile('docs/authenticating.md');
+    const troubleshooting = readRepoFile('docs/troubleshooting.md');
+
+    // Act
+    const linked = [...guide.matchAll(/troubleshooting\.md#([a-z0-9_-]+)/g)].map((m) => m[1]!);
+
+    // Assess
+    expect(linked.length).toBeGreaterThanOrEqual(10);
+    for (const code of linked) expect(troubleshooting, code).toContain(`### \`${code}\``);
   });
 });
