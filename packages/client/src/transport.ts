@@ -190,7 +190,7 @@ export class Transport {
     signal?.addEventListener('abort', onAbort, { once: true });
     const noAnswer = (err: unknown): KeygateConnectionError => {
       if (signal?.aborted) return this.cancelled(signal);
-      if (timedOut) return new KeygateConnectionError(this.shown, `no answer within ${Math.round(timeoutMs / 1000)}s`, { kind: 'timeout', cause: err });
+      if (timedOut) return new KeygateConnectionError(this.shown, `no answer within ${waitText(timeoutMs)}`, { kind: 'timeout', cause: err });
       const { reason, kind } = failureReason(err);
       return new KeygateConnectionError(this.shown, reason, { kind, cause: err });
     };
@@ -225,6 +225,11 @@ export class Transport {
       signal?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** `30s`, or `250 ms` below a second. */
+function waitText(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 1000)}s` : `${ms} ms`;
 }
 
 function worthRetrying(err: unknown): boolean {
