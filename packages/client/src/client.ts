@@ -137,14 +137,14 @@ export class KeygateClient {
    */
   keyUsage(id: string, range?: undefined, options?: RequestOptions): Promise<KeyUsage>;
   keyUsage(id: string, range: HistoryRange, options?: PollOptions): Promise<KeyUsageWithHistory>;
-  keyUsage(id: string, range?: HistoryRange, options?: PollOptions): Promise<KeyUsage | KeyUsageWithHistory> {
+  async keyUsage(id: string, range?: HistoryRange, options?: PollOptions): Promise<KeyUsage | KeyUsageWithHistory> {
     const { method, path } = routePath('keyUsage', { id });
     const query = range ? { from: range.from, to: range.to, queryId: range.queryId } : {};
     return pollUntilDone(this.#transport, method, this.#transport.url(path, query), options);
   }
 
   /** `GET /v1/usage`: a usage report; `202 running` answers are followed. */
-  usageReport(query: UsageReportQuery = {}, options?: PollOptions): Promise<UsageReportBody> {
+  async usageReport(query: UsageReportQuery = {}, options?: PollOptions): Promise<UsageReportBody> {
     const { method, path } = routePath('usageReport');
     return pollUntilDone(this.#transport, method, this.#transport.url(path, { ...query }), options);
   }
