@@ -51,6 +51,9 @@ export interface KeyServiceDeps {
   readonly logger?: Logger;
 }
 
+/** Writes of one import row that lost a race before the batch fails (re-running it is safe). */
+const IMPORT_WRITE_ATTEMPTS = 3;
+
 /** Retention of audit entries when the config does not say (config.ts holds the deployment default). */
 const FALLBACK_RETENTION_DAYS = 400;
 
@@ -380,8 +383,12 @@ export class KeyService {
   private async importRow(store: KeyImportStore, draft: ImportDraft, dryRun: boolean, ctx: AuditContext): Promise<ImportRowOutcome> {
     const base = { index: draft.index, externalId: draft.externalId };
     const decide = async () => {
-      const [byExternalId, authz] = await Promise.all([store.getImported(draft.externalId), this.deps.repo.getAuthzByHash(draft.hash)]);
-      return decideRow(draft, byExternalId, authz !== undefined);
+      const byExternalId = await store.getImported(draft.externalId);
+      if (byExternalId) return decideRow(draft, byExternalId, true);
+      const hashTaken = (await this.deps.repo.getAuthzByHash(draft.hash)) !== undefined;
+      // The hash may have been written with this externalId since the first read (a concurrent
+      // import of the same row): read the externalId again before calling it a hash conflict.
+      return decideRow(draft, hashTaken ? await store.getImported(draft.externalId) : undefined, hashTaken);
     };
     const outcome = (d: Exclude<Awaited<ReturnType<typeof decide>>, { status: 'create' }>): ImportRowOutcome =>
       d.status === 'unchanged' ? { ...base, status: 'unchanged', keyId: d.keyId } : { ...base, status: 'conflict', ...(d.keyId ? { keyId: d.keyId } : {}), errors: [d.error] };
@@ -413,14 +420,19 @@ export class KeyService {
       version: 1,
     });
     const { entry, head } = chainedEntry({ action: 'key.imported', before: undefined, after: record, context: ctx, at: now }, this.policy);
-    try {
-      await store.importKey({ ...(await this.seal({ ...record, auditHead: head })), externalId: draft.externalId }, entry);
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-      // Another writer took the externalId or the hash in between: decide from what is stored now.
-      const again = await decide();
-      if (again.status === 'create') throw err;
-      return outcome(again);
+    const sealed = { ...(await this.seal({ ...record, auditHead: head })), externalId: draft.externalId };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.importKey(sealed, entry);
+        break;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        // Another writer took the externalId or the hash in between (or both transactions were
+        // cancelled by each other): decide from what is stored now, and write again if still free.
+        const again = await decide();
+        if (again.status !== 'create') return outcome(again);
+        if (attempt === IMPORT_WRITE_ATTEMPTS) throw err;
+      }
     }
     await this.publish([entry]);
     return { ...base, status: 'created', keyId: record.id };

@@ -14,6 +14,7 @@
  * and the record's `auditHead` is only ever stored beside the entry it names.
  */
 import { randomUUID } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -206,11 +207,21 @@ export class DynamoKeyRepository implements KeyRepository, ExpiryIndex, KeyImpor
 
   async importKey(record: SealedKeyRecord & { readonly externalId: string }, audit: AuditEntry): Promise<void> {
     const ext = { pk: extPk(record.externalId), sk: EXT_SK, type: 'external-id', keyId: record.id, hash: record.hash, importedAt: record.importedAt };
-    await this.transact('import', [
-      ...this.putNew(record),
-      { Put: { TableName: this.tableName, Item: ext, ConditionExpression: 'attribute_not_exists(pk)' } },
-      this.putAudit(record, audit),
-    ]);
+    try {
+      await this.transact('import', [
+        ...this.putNew(record),
+        { Put: { TableName: this.tableName, Item: ext, ConditionExpression: 'attribute_not_exists(pk)' } },
+        this.putAudit(record, audit),
+      ]);
+    } catch (err) {
+      // Two imports of the same row at once: DynamoDB cancels one as a TransactionConflict. That is
+      // the same race a failed condition reports, and the service decides the row again.
+      const cause = err instanceof Error ? err.cause : undefined;
+      if (cause instanceof TransactionCanceledException && (cause.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict')) {
+        throw new ConflictError('import: a concurrent import of the same key', { cause });
+      }
+      throw err;
+    }
   }
 
   async list(filter: ListKeysFilter): Promise<ListPage<SealedKeyRecord>> {
