@@ -35,7 +35,7 @@ export function cliClient(opts: { readonly endpoint: string; readonly apiKey?: s
     });
   } catch (err) {
     // The client refuses an endpoint or key it cannot send (its messages never quote the key).
-    if (err instanceof TypeError) throw new UsageError(err.message);
+    if (err instanceof TypeError) throw new UsageError(err.message.replace(/^apiKey\b/, 'the API key').replace(/ as apiKey$/, ' with --api-key or KEYGATE_API_KEY'));
     throw err;
   }
 }
