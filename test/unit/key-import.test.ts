@@ -17,6 +17,7 @@ import {
 import { ProblemError } from '../../core/problem';
 import type { AuthzRecord } from '../../core/records';
 import { classifyPresentedKey, KeyVerifier } from '../../core/verifier';
+import { packBatches, parseCsv, parseCsvRecords, parseJsonl } from '../../cli/import';
 
 const NOW = new Date('2026-11-26T12:00:00.000Z');
 const OPTS: ImportOptions = { keyPrefix: 'kg', legacyKeys: false, scopes: ['orders:read', 'orders:write', 'admin', 'keys:read'] };
@@ -270,5 +271,49 @@ describe('legacy keys in the verifier', () => {
     expect(classifyPresentedKey('kg_live_short', 'kg')).toBe('malformed');
     expect(classifyPresentedKey('x'.repeat(257), 'kg')).toBe('malformed');
     expect(classifyPresentedKey('naïve-key-with-unicode-chars', 'kg')).toBe('malformed');
+  });
+});
+
+describe('keygate import: reading files (cli/import.ts)', () => {
+  it('parses RFC 4180 CSV: quoted commas, doubled quotes, CRLF, and the line each record starts on', () => {
+    // Act
+    const { records, problem } = parseCsvRecords('a,b\r\n"x, y","say ""hi"""\r\n"multi\nline",z\nlast,\n');
+    // Assess
+    expect(problem).toBeUndefined();
+    expect(records).toEqual([
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, fields: ['x, y', 'say "hi"'] },
+      { line: 3, fields: ['multi\nline', 'z'] },
+      { line: 5, fields: ['last', ''] },
+    ]);
+  });
+
+  it('builds rows from columns: lists, nested limits, empty scopes, and bad numbers by line without the cell', () => {
+    // Act
+    const parsed = parseCsv('externalId,scopes,rateLimit.limit,rateLimit.windowSeconds,quota.daily,allowedIps\na,orders:read  echo:read,5,60,,10.0.0.0/8 192.0.2.1\nb,,x1,60,,\n');
+    // Assess
+    expect(parsed.rows).toEqual([{ line: 2, row: { externalId: 'a', scopes: ['orders:read', 'echo:read'], rateLimit: { limit: 5, windowSeconds: 60 }, allowedIps: ['10.0.0.0/8', '192.0.2.1'] } }]);
+    expect(parsed.problems).toEqual([{ line: 3, message: 'rateLimit.limit: must be a whole number' }]);
+  });
+
+  it('reports a JSONL line that is not JSON by number only', () => {
+    const key = generateKey('kg', 'live').plaintext;
+    const parsed = parseJsonl(`{"externalId":"a"}\n\n{"key":"${key}"\n[1]\n`);
+    expect(parsed.rows.map((r) => r.line)).toEqual([1]);
+    expect(parsed.problems).toEqual([{ line: 3, message: 'is not valid JSON' }, { line: 4, message: 'must be a JSON object (one row per line)' }]);
+    expect(JSON.stringify(parsed.problems)).not.toContain(key);
+  });
+
+  it('packs batches by rows and by body bytes, and sets aside a row too large for any request', () => {
+    // Prepare
+    const rows = Array.from({ length: 10 }, (_, i) => ({ line: i + 1, row: { externalId: `r${i}`, description: 'x'.repeat(i === 4 ? 600 : 100) } }));
+    // Act
+    const byRows = packBatches(rows, { maxRows: 3, dryRun: false });
+    const byBytes = packBatches(rows, { maxRows: 100, maxBytes: 400, dryRun: true });
+    // Assess
+    expect(byRows.batches.map((b) => b.length)).toEqual([3, 3, 3, 1]);
+    expect(byBytes.tooLarge.map((r) => r.line)).toEqual([5]);
+    for (const b of byBytes.batches) expect(Buffer.byteLength(JSON.stringify({ keys: b.map((r) => r.row), dryRun: true }))).toBeLessThanOrEqual(400);
+    expect(byBytes.batches.flat().length).toBe(9);
   });
 });
