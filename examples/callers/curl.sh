@@ -45,8 +45,9 @@ while true; do
   # Only 429 and 503 are worth retrying: the same request can succeed later. 401/403 cannot.
   [[ "$status" == 429 || "$status" == 503 ]] || exit 1
   # The Retry-After header if the deployment sends one, else the body's "retryAfter", else 1.
-  wait="$(grep -i '^retry-after:' "$tmp/headers" | tr -dc '0-9' || true)"
-  [[ -n "$wait" ]] || wait="$(json_member retryAfter "$tmp/body" | tr -dc '0-9')"
+  # (Only a number of seconds; an HTTP-date or anything else falls through to the next source.)
+  wait="$(grep -i '^retry-after:' "$tmp/headers" | tr -d '\r' | sed -n 's/^[^:]*: *\([0-9]\{1,9\}\) *$/\1/p' || true)"
+  [[ -n "$wait" ]] || wait="$(json_member retryAfter "$tmp/body" | sed -n 's/^\([0-9]\{1,9\}\)$/\1/p')"
   [[ -n "$wait" && "$wait" -gt 0 ]] || wait=1
 
   if (( attempt >= max_retries )); then

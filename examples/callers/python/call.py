@@ -8,6 +8,7 @@ Exit status: 0 success, 1 the call failed, 2 missing configuration.
 """
 import json
 import os
+import re
 import sys
 import time
 import urllib.error
@@ -32,7 +33,7 @@ def read_problem(err):
 def retry_after_seconds(err, problem):
     """The Retry-After header if the deployment sends one, else the body's retryAfter (a string), else 1."""
     for value in (err.headers.get("Retry-After"), (problem or {}).get("retryAfter")):
-        if value is not None and str(value).isdigit() and int(value) > 0:
+        if value is not None and re.fullmatch(r"[0-9]{1,9}", str(value).strip()) and int(value) > 0:
             return int(value)
     return 1
 
