@@ -275,24 +275,26 @@ export function encodeAuthorizationRules(routes: readonly AuthorizationRule[]): 
   return JSON.stringify(routes.map((r): EncodedRule => [r.method, r.path, r.scopes.join(' '), r.cost]));
 }
 
+/** The operator routes' authorization rules from their compact encoding (`KEYGATE_ROUTES`). */
+export function decodeAuthorizationRules(encoded: string | undefined): AuthorizationRule[] {
+  if (!encoded) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(encoded);
+  } catch {
+    throw new RouteConfigError(`${ROUTES_ENV} is not valid JSON`);
+  }
+  if (!Array.isArray(parsed)) throw new RouteConfigError(`${ROUTES_ENV} must be a JSON list`);
+  return (parsed as unknown[]).map((item) => {
+    const [method, path, scopes, cost] = item as EncodedRule;
+    if (typeof path !== 'string' || typeof scopes !== 'string' || !Number.isInteger(cost)) throw new RouteConfigError(`${ROUTES_ENV} has a malformed entry`);
+    return { method, path, authorized: true, scopes: scopes === '' ? [] : scopes.split(' '), cost };
+  });
+}
+
 /** The authorizer's route table: built-in routes plus the operator routes from its environment. */
 export function authorizationTable(encoded: string | undefined): RouteTable<AuthorizationRule> {
-  const rules: AuthorizationRule[] = [...ROUTES];
-  if (encoded) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(encoded);
-    } catch {
-      throw new RouteConfigError(`${ROUTES_ENV} is not valid JSON`);
-    }
-    if (!Array.isArray(parsed)) throw new RouteConfigError(`${ROUTES_ENV} must be a JSON list`);
-    for (const item of parsed as unknown[]) {
-      const [method, path, scopes, cost] = item as EncodedRule;
-      if (typeof path !== 'string' || typeof scopes !== 'string' || !Number.isInteger(cost)) throw new RouteConfigError(`${ROUTES_ENV} has a malformed entry`);
-      rules.push({ method, path, authorized: true, scopes: scopes === '' ? [] : scopes.split(' '), cost });
-    }
-  }
-  return new RouteTable(rules);
+  return new RouteTable<AuthorizationRule>([...ROUTES, ...decodeAuthorizationRules(encoded)]);
 }
 
 /** The full route table for the CDK stack and the local gateway. */

@@ -419,16 +419,6 @@ export const PROBLEM_CODES = {
     raisedBy: 'keys and usage Lambdas, gateway DEFAULT_5XX, local server',
     detail: 'Something went wrong on our side.',
   },
-  not_implemented: {
-    status: 501,
-    title: 'Not built yet',
-    cause: 'The route exists but this version does not implement it yet.',
-    fix: 'Upgrade Keygate to a version that implements the route.',
-    retryable: false,
-    audience: 'operator',
-    raisedBy: 'keys Lambda',
-    detail: 'Key import is not built yet.',
-  },
   not_served_locally: {
     status: 501,
     title: 'Operator route not served locally',

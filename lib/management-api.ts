@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,7 +10,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ADMITTED_USAGE_KEY, configToEnv, DEFAULT_CONFIG, INFRA_ENV, type KeygateConfig } from '../core/config';
 import { GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT, GATEWAY_RESPONSES, type GatewayResponseDefinition } from '../core/gateway-responses';
-import type { OperatorRoute } from '../core/operator-routes';
+import { encodeAuthorizationRules, type OperatorRoute, ROUTES_ENV } from '../core/operator-routes';
 import { accessLogFormat } from '../core/usage-record';
 import { type Operation, ROUTES, type RouteDefinition } from '../core/routes';
 import { addAdmittedUsagePlan, addGatewayResponses } from './api-wiring';
@@ -29,6 +29,26 @@ export const UNAUTHENTICATED_ROUTE_REASONS: Readonly<Partial<Record<Operation, s
   revokeLeaked:
     'the leak report. Possession of a key is the authority to revoke it (as with GitHub credential revocation), so whoever finds a leaked key needs no key of their own. It answers 202 with the same body whatever was presented, so it reveals nothing, and the keys Lambda limits it per source IP on the counter table.',
 };
+
+/**
+ * Bytes of the keys function's environment the operator routes may take for GET
+ * /v1/openapi.json. Lambda allows 4 KB for every variable together, and key templates may take
+ * 2 KB of it; past this share the document lists the built-in routes only, and synth warns.
+ */
+export const OPENAPI_ROUTES_ENV_MAX_BYTES = 1500;
+
+function operatorRoutesForDocument(scope: Construct, routes: readonly OperatorRoute[] | undefined): Record<string, string> {
+  if (!routes || routes.length === 0) return {};
+  const encoded = encodeAuthorizationRules(routes);
+  if (Buffer.byteLength(encoded) > OPENAPI_ROUTES_ENV_MAX_BYTES) {
+    Annotations.of(scope).addWarningV2(
+      'keygate:openapi-routes-omitted',
+      `The operator routes take ${Buffer.byteLength(encoded)} bytes encoded, more than the ${OPENAPI_ROUTES_ENV_MAX_BYTES} the keys function's environment spares for them: GET /v1/openapi.json will list the built-in routes only.`,
+    );
+    return {};
+  }
+  return { [ROUTES_ENV]: encoded };
+}
 
 export interface ManagementApiProps {
   /** The key table; its name is handed to the function as `KEYGATE_TABLE_NAME`. */
@@ -260,6 +280,7 @@ export class ManagementApi extends Construct implements iam.IGrantable {
         [INFRA_ENV.counterTableName]: props.counterTable.tableName,
         [INFRA_ENV.kmsKeyId]: props.recordKey.keyArn,
         ...(props.eventBusName ? { [INFRA_ENV.eventBusName]: props.eventBusName } : {}),
+        ...operatorRoutesForDocument(this, props.operatorRoutes),
         POWERTOOLS_SERVICE_NAME: 'keygate-keys',
       },
     });

@@ -234,7 +234,8 @@ export class LocalGateway {
       resourceId: route.path,
       resourcePath: route.path,
       httpMethod: method,
-      path: `/${this.stage}${req.path}`,
+      // The path the client used: the local stack serves without a stage prefix.
+      path: req.path,
       stage: this.stage,
       protocol: 'HTTP/1.1',
       requestId,

@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADMITTED_USAGE_KEY, type KeygateConfig } from '../core/config';
+import { ADMITTED_USAGE_KEY, allScopes, type KeygateConfig } from '../core/config';
 import { authorizationTable, encodeAuthorizationRules, fullRouteTable, type OperatorRoute } from '../core/operator-routes';
 import { authorizerEnvironment, checkAuthorizerEnvironment, UNRESOLVED_VALUE_BYTES } from '../core/settings';
 import type { KeyService } from '../core/key-service';
@@ -31,6 +31,7 @@ import { USAGE_TABLE_NAME } from '../core/usage-record';
 import { createUsageHandler } from '../lambdas/usage/app';
 import { createAuthorizer } from '../lambdas/authorizer/authorizer';
 import { createKeysHandler } from '../lambdas/keys/app';
+import { openApiSource } from '../lambdas/keys/openapi-route';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { ConcurrencyLimit, limited } from './concurrency';
 import { type LocalAnomalyDetection, startLocalAnomalyDetection } from './anomalies';
@@ -290,6 +291,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logger,
       reports,
       metrics,
+      openApi: openApiSource({ operatorRoutes, scopes: allScopes(options.config) }),
     });
     const usageReports = createUsageHandler({ reports, clock, logger });
     usage = new LocalUsageWriter({ home, logger, ...(options.usage?.flushMs !== undefined ? { flushMs: options.usage.flushMs } : {}) });

@@ -7,6 +7,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { openApiDocument } from '../core/api-contract';
+import { INCLUDE_REFRESHED_FILES } from './include-examples';
 import { renderTroubleshooting } from './troubleshooting';
 
 export interface GeneratedFile {
@@ -18,6 +20,10 @@ export interface GeneratedFile {
 
 export const GENERATED_FILES: readonly GeneratedFile[] = [
   { path: 'docs/troubleshooting.md', render: renderTroubleshooting },
+  // The document GET /v1/openapi.json serves, without operator routes and with the default servers.
+  { path: 'docs/openapi.json', render: () => `${JSON.stringify(openApiDocument(), null, 2)}\n` },
+  // The caller guide's code blocks, copied from the tested example files.
+  ...INCLUDE_REFRESHED_FILES,
 ];
 
 export const REPOSITORY_ROOT = join(import.meta.dirname, '..');

@@ -34,6 +34,7 @@ import { json, readJsonBody } from '../shared/http';
 import { dispatch, type OperationHandler } from '../shared/dispatch';
 import { problemErrors } from '../shared/problem-errors';
 import { runningResponse } from '../shared/report-response';
+import { type OpenApiSource, openApiSource, serverUrlOf } from './openapi-route';
 
 export interface KeysAppDeps {
   readonly service: KeyService;
@@ -48,6 +49,8 @@ export interface KeysAppDeps {
   readonly audit: AuditService;
   /** POST /v1/keys/revoke-leaked. */
   readonly leaks: LeakResponse;
+  /** GET /v1/openapi.json; absent = the document of the built-in routes and this config's scopes. */
+  readonly openApi?: OpenApiSource;
   /** Requests by status class (Service=keys), flushed once per invocation. Absent = not recorded. */
   readonly metrics?: MetricsBuffer;
 }
@@ -66,13 +69,11 @@ type KeysOperation = Exclude<Operation, 'usageReport'>;
 export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
   const { service, clock } = deps;
   const scopes = allScopes(deps.config);
+  const openApi = deps.openApi ?? openApiSource({ operatorRoutes: [], scopes });
 
   const ops: Record<KeysOperation, OperationHandler> = {
     health: async () => json(200, { status: 'ok' }),
-    // Placeholders while issue 11 lands: the OpenAPI document and key import.
-    openApi: async () => {
-      throw new ProblemError(501, 'not_implemented', 'The OpenAPI document is not built yet.');
-    },
+    openApi: async (e) => json(200, openApi(serverUrlOf(e)), { 'Cache-Control': 'public, max-age=300' }),
     // 200 with one outcome per row, invalid rows included (docs/migration.md).
     importKeys: async (e, caller) =>
       json(200, await service.importKeys(caller, parseImportRequest(readJsonBody(e), clock.now(), { keyPrefix: deps.config.keyPrefix, legacyKeys: deps.config.legacyKeys, scopes: scopes.map((s) => s.name) }))),

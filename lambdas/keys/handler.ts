@@ -1,5 +1,6 @@
 /** Lambda entry: wires the keys app from the environment once per container. */
-import { configFromEnv, INFRA_ENV } from '../../core/config';
+import { allScopes, configFromEnv, INFRA_ENV } from '../../core/config';
+import { decodeAuthorizationRules, ROUTES_ENV } from '../../core/operator-routes';
 import { systemClock } from '../../core/ports';
 import { CLIENT_PROFILES } from '../../adapters/client-profiles';
 import { EmfMetrics } from '../../adapters/emf-metrics';
@@ -7,6 +8,7 @@ import { JsonLogger } from '../../adapters/json-logger';
 import { createRuntime, eventBridgeSink, kmsDataKeys, requiredEnv } from '../../adapters/runtime';
 import { usageReportsFromEnv } from '../../adapters/usage/athena-engine';
 import { createKeysHandler } from './app';
+import { openApiSource } from './openapi-route';
 
 /** A key's usage history waits this long for Athena before answering 202 (the keys Lambda's timeout is 10 s). */
 const HISTORY_WAIT_MS = 5_000;
@@ -38,4 +40,6 @@ export const handler = createKeysHandler({
   logger,
   ...(reports ? { reports } : {}),
   metrics,
+  // The operator routes of this API (the same encoding the authorizer reads), for GET /v1/openapi.json.
+  openApi: openApiSource({ operatorRoutes: decodeAuthorizationRules(process.env[ROUTES_ENV]), scopes: allScopes(config) }),
 });
