@@ -44,6 +44,7 @@ import { buildReportQuery, formatReport, formatReportCsv, GROUP_NAMES, truncatio
 import { formatAnomalyRun } from './report-anomalies';
 import { formatHistory, historyRange, parseHistory } from './report-history';
 import { startProgress } from './report-progress';
+import { registerImportCommand } from './import';
 import { buildAuditQuery, listAllAudit, listAudit, nextPageCommand, type AuditFlags } from './audit';
 import { formatAuditTable } from './audit-format';
 import { brokenChainMessage, buildVerifyQuery, formatVerify, verifyAudit, verifyFlags } from './audit-verify';
@@ -819,6 +820,20 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
       if (globals(cmd).json) return json({ ...result, skipped: found.malformed });
       out(formatLeakReport(result, found));
     });
+
+  registerImportCommand(program, {
+    cwd: io.cwd,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    connection: (cmd) => {
+      const g = globals(cmd);
+      const endpoint = resolveEndpoint(g.endpoint, io.env);
+      const { key } = resolveApiKey({ flag: g.apiKey, env: io.env, endpoint, home: resolveHome(undefined, io.env, io.cwd), readFile: readFileIfExists });
+      state.apiKey = key;
+      return { endpoint, apiKey: key, json: g.json === true };
+    },
+    ...(io.fetch ? { fetch: io.fetch } : {}),
+  });
 
   program
     .command('events')
