@@ -174,6 +174,22 @@ function merged<A extends v.ObjectEntries, B extends v.ObjectEntries>(a: A, b: B
   return { ...a, ...b };
 }
 
+/**
+ * A rule across members, checked whenever those members are valid, whatever else is wrong (as
+ * Keygate always did); its issue names `target`, or the object itself. Not `v.partialCheck`: that
+ * also runs after a member broke a validation (valibot keeps such a value "typed"), handing the
+ * rule a value of the wrong type.
+ */
+function across<T>(members: readonly string[], requirement: (value: T) => boolean, message: string, target?: string) {
+  return /* @__PURE__ */ v.rawCheck<T>(({ dataset, addIssue }) => {
+    const value: unknown = dataset.value;
+    if (!isPlainObject(value)) return;
+    if (dataset.issues?.some((issue) => members.includes(String(issue.path?.[0]?.key)))) return;
+    if (requirement(dataset.value as T)) return;
+    addIssue({ message, ...(target ? { path: [{ type: 'object', origin: 'value', input: value, key: target, value: value[target] }] } : {}) });
+  });
+}
+
 // --- building blocks -----------------------------------------------------------------------------
 
 /**
@@ -224,9 +240,12 @@ export const ScopeName = /* @__PURE__ */ v.pipe(
 
 const dedupe = <T>(items: readonly T[]): T[] => [...new Set(items)];
 
+// Arrays: the count is checked before the items (the second array schema runs only on an array of
+// an allowed length), so 10,000 bad items give one error, not 10,000.
 export const Scopes = /* @__PURE__ */ v.pipe(
-  /* @__PURE__ */ v.array(ScopeName, 'must be an array of scope names'),
+  /* @__PURE__ */ v.array(/* @__PURE__ */ v.unknown(), 'must be an array of scope names'),
   /* @__PURE__ */ v.maxLength(/* @__PURE__ */ limit('scopesMax'), /* @__PURE__ */ bounded(`must hold at most {scopesMax} scopes`)),
+  /* @__PURE__ */ v.array(ScopeName),
   /* @__PURE__ */ v.transform(dedupe),
   /* @__PURE__ */ v.description(/* @__PURE__ */ bounded(`Scopes the key holds (at most {scopesMax}; duplicates are dropped). Each must be defined in the deployment (GET /v1/scopes).`)),
 );
@@ -257,9 +276,10 @@ export const Cidr = /* @__PURE__ */ v.pipe(
 );
 
 export const AllowedIps = /* @__PURE__ */ v.pipe(
-  /* @__PURE__ */ v.array(Cidr, 'must be an array of CIDRs such as "203.0.113.0/24" or "2001:db8::/32"'),
+  /* @__PURE__ */ v.array(/* @__PURE__ */ v.unknown(), 'must be an array of CIDRs such as "203.0.113.0/24" or "2001:db8::/32"'),
   /* @__PURE__ */ v.minLength(1, 'must not be empty (use null to allow every address)'),
   /* @__PURE__ */ v.maxLength(/* @__PURE__ */ limit('allowedIpsMax'), /* @__PURE__ */ bounded(`must hold at most {allowedIpsMax} entries`)),
+  /* @__PURE__ */ v.array(Cidr),
   /* @__PURE__ */ v.transform(dedupe),
   /* @__PURE__ */ v.description(/* @__PURE__ */ bounded(`Addresses the key may be used from (1-{allowedIpsMax} CIDRs); absent = any.`)),
 );
@@ -285,8 +305,12 @@ export const Quota = /* @__PURE__ */ v.pipe(
     },
     'must be an object {daily?, monthly?}',
   ),
-  /* @__PURE__ */ v.check((q) => q.daily !== undefined || q.monthly !== undefined, 'must set daily, monthly or both'),
-  /* @__PURE__ */ v.check((q) => q.daily === undefined || q.monthly === undefined || q.daily <= q.monthly, 'daily must not exceed monthly'),
+  /* @__PURE__ */ across(['daily', 'monthly'], (q) => q.daily !== undefined || q.monthly !== undefined, 'must set daily, monthly or both'),
+  /* @__PURE__ */ across(
+    ['daily', 'monthly'],
+    (q) => q.daily === undefined || q.monthly === undefined || q.daily <= q.monthly,
+    'daily must not exceed monthly',
+  ),
   /* @__PURE__ */ v.description('Requests allowed per UTC day and/or calendar month; daily must not exceed monthly.'),
   /* @__PURE__ */ v.examples([{ daily: 1000, monthly: 20000 }]),
 );
@@ -485,13 +509,7 @@ export const AuditQuery = /* @__PURE__ */ v.pipe(
     },
     'must be a query string',
   ),
-  /* @__PURE__ */ v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
-    const { from, to } = dataset.value;
-    if (from && to && from.getTime() >= to.getTime()) {
-      addIssue({ message: 'must be after from', path: [{ type: 'object', origin: 'value', input: dataset.value, key: 'to', value: to }] });
-    }
-  }),
+  /* @__PURE__ */ across(['from', 'to'], (q) => !(q.from && q.to) || q.from.getTime() < q.to.getTime(), 'must be after from', 'to'),
   /* @__PURE__ */ v.title('AuditQuery'),
 );
 
@@ -504,11 +522,7 @@ export const AuditVerifyQuery = /* @__PURE__ */ v.pipe(
     },
     'must be a query string',
   ),
-  /* @__PURE__ */ v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
-    const { keyId, cursor: c } = dataset.value;
-    if (keyId && c) addIssue({ message: 'pages keys; it does not apply with keyId', path: [{ type: 'object', origin: 'value', input: dataset.value, key: 'cursor', value: c }] });
-  }),
+  /* @__PURE__ */ across(['keyId', 'cursor'], (q) => !(q.keyId && q.cursor), 'pages keys; it does not apply with keyId', 'cursor'),
   /* @__PURE__ */ v.title('AuditVerifyQuery'),
 );
 

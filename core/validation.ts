@@ -72,8 +72,6 @@ export interface ListKeysQuery {
 
 type AnySchema = v.GenericSchema;
 
-/** One issue per field (the first rule it breaks), every field checked. */
-const RUN_CONFIG = { abortPipeEarly: true } as const;
 
 /** A field error with the top-level member it belongs to, for ordering. */
 interface Located extends FieldError {
@@ -136,14 +134,21 @@ function located(issue: v.BaseIssue<unknown>): Located {
  * members first, then ordered by `order` (the top-level members, in the order they are reported).
  */
 function run<S extends AnySchema>(schema: S, input: unknown): { output: v.InferOutput<S> | undefined; errors: Located[] } {
-  const result = v.safeParse(schema, input, RUN_CONFIG);
+  // Not abortPipeEarly: it would also stop the checks across members (v.partialCheck) that old
+  // clients rely on; a field's later issues are dropped below instead (the first rule it breaks).
+  const result = v.safeParse(schema, input);
   if (result.success) return { output: result.output, errors: [] };
   const errors: Located[] = [];
+  const seen = new Set<string>();
   let unknown = false;
   for (const issue of result.issues) {
     // valibot names the first unknown member of an object; every one of them is listed below.
     if (issue.type === 'strict_object' && issue.expected === 'never') unknown = true;
-    else errors.push(located(issue));
+    else {
+      const e = located(issue);
+      if (!seen.has(e.field)) errors.push(e);
+      seen.add(e.field);
+    }
   }
   if (unknown) unknownMembers(schema, input, '', undefined, errors);
   return { output: undefined, errors };

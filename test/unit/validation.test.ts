@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProblemError } from '../../core/problem';
-import { LIMITS, parseCreateKey, parseListQuery, parseRotateKey, parseUpdateKey } from '../../core/validation';
+import { LIMITS, parseAuditQuery, parseAuditVerifyQuery, parseCreateKey, parseListQuery, parseRotateKey, parseUpdateKey } from '../../core/validation';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 
@@ -393,5 +393,55 @@ describe('maps keyed by user input', () => {
     const p = problemFrom(() => parseCreateKey(body, NOW));
     expect(p.errors).toHaveLength(50);
     expect(p.detail).toMatch(/\(and 499 more\)$/);
+  });
+});
+
+describe('field errors from the schemas (core/schemas.ts)', () => {
+  it('lists every unknown member at every level, top-level ones first', () => {
+    // Act
+    const fields = failedFields(() => parseCreateKey({ name: 'ci', rateLimit: { limit: 0, windowSeconds: 60, x: 1, y: 2 }, a: 1, b: 2 }, NOW));
+    // Assess
+    expect(fields).toEqual(['a', 'b', 'rateLimit.x', 'rateLimit.y', 'rateLimit.limit']);
+  });
+
+  it('reports too many scopes once, not each bad item', () => {
+    const fields = failedFields(create({ scopes: Array.from({ length: 500 }, () => 'Not A Scope') }));
+    expect(fields).toEqual(['scopes']);
+  });
+
+  it('names an unknown template with its code before the other fields', () => {
+    const p = problemFrom(() => parseCreateKey({ template: 'nope', name: '' }, NOW, [{ name: 'reader', scopes: [] }]));
+    expect(p.errors).toEqual([
+      { field: 'template', message: expect.stringMatching(/no key template named "nope"/), code: 'unknown_template' },
+      { field: 'name', message: 'must not be empty' },
+    ]);
+  });
+
+  it('checks a quota across its members only when both are valid', () => {
+    expect(failedFields(create({ quota: { daily: 2_000_000_000, monthly: 5 } }))).toEqual(['quota.daily']);
+  });
+});
+
+describe('audit queries', () => {
+  it('reads every filter, with from and to as dates', () => {
+    expect(parseAuditQuery({ keyId: 'key_01J9Z8Q4R7T2V5W8X1Y4Z7A0B3', action: 'key.created', from: '2025-01-01T00:00:00Z', to: '2025-02-01T00:00:00Z', limit: '5', api_key: 'k' })).toEqual({
+      keyId: 'key_01J9Z8Q4R7T2V5W8X1Y4Z7A0B3',
+      action: 'key.created',
+      from: new Date('2025-01-01T00:00:00Z'),
+      to: new Date('2025-02-01T00:00:00Z'),
+      limit: 5,
+    });
+  });
+
+  it('refuses a to before from even when another parameter is wrong too', () => {
+    expect(failedFields(() => parseAuditQuery({ from: '2025-02-01T00:00:00Z', to: '2025-01-01T00:00:00Z', limit: 'x' }))).toEqual(['to', 'limit']);
+  });
+
+  it('refuses an impossible to date as a field error, not a crash', () => {
+    expect(failedFields(() => parseAuditQuery({ from: '2025-01-01T00:00:00Z', to: '2025-02-31T00:00:00Z' }))).toEqual(['to']);
+  });
+
+  it('refuses a cursor together with keyId', () => {
+    expect(failedFields(() => parseAuditVerifyQuery({ keyId: 'key_01J9Z8Q4R7T2V5W8X1Y4Z7A0B3', cursor: 'abc' }))).toEqual(['cursor']);
   });
 });
