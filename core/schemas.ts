@@ -318,7 +318,7 @@ export const Quota = /* @__PURE__ */ v.pipe(
 export const Metadata = /* @__PURE__ */ v.pipe(
   /* @__PURE__ */ v.custom<Record<string, unknown>>(isPlainObject, 'must be a JSON object'),
   /* @__PURE__ */ rule<Record<string, unknown>>(metadataProblem),
-  /* @__PURE__ */ v.metadata({ type: 'object' }),
+  /* @__PURE__ */ v.metadata({ type: 'object', additionalProperties: true }),
   /* @__PURE__ */ v.description(/* @__PURE__ */ bounded(`Free-form JSON object, at most {metadataMaxBytes} bytes as JSON and {metadataMaxDepth} levels deep; encrypted at rest.`)),
   /* @__PURE__ */ v.examples([{ team: 'payments' }]),
 );
