@@ -33,10 +33,23 @@ function namedSchemas(): Map<AnySchema, string> {
   return names;
 }
 
-/** Draft 2020-12 output still carries `$schema` at the top of each definition: not wanted inside components. */
+/**
+ * Draft 2020-12 output still carries `$schema` at the top of each definition: not wanted inside
+ * components. A free-form object (`{type: 'object'}` with no properties) gets the explicit
+ * `additionalProperties: true` it already means, which code generators otherwise read as `{}`.
+ */
 function withoutDialect(schema: JsonSchema): JsonSchema {
   const { $schema: _dialect, ...rest } = schema as Record<string, unknown>;
-  return rest;
+  return explicitFreeForm(rest) as JsonSchema;
+}
+
+function explicitFreeForm(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(explicitFreeForm);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = k === 'examples' || k === 'default' || k === 'const' || k === 'enum' ? v : explicitFreeForm(v);
+  if (out.type === 'object' && out.properties === undefined && out.additionalProperties === undefined && out.patternProperties === undefined) out.additionalProperties = true;
+  return out;
 }
 
 let cached: ApiContract | undefined;

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openApiDocument } from '../core/api-contract';
+import { renderClientTypes } from './client-types';
 import { INCLUDE_REFRESHED_FILES } from './include-examples';
 import { renderTroubleshooting } from './troubleshooting';
 
@@ -15,13 +16,15 @@ export interface GeneratedFile {
   /** Path from the repository root. */
   readonly path: string;
   /** The whole file; must be deterministic (no clock, no randomness, no machine paths). */
-  readonly render: () => string;
+  readonly render: () => string | Promise<string>;
 }
 
 export const GENERATED_FILES: readonly GeneratedFile[] = [
   { path: 'docs/troubleshooting.md', render: renderTroubleshooting },
   // The document GET /v1/openapi.json serves, without operator routes and with the default servers.
   { path: 'docs/openapi.json', render: () => `${JSON.stringify(openApiDocument(), null, 2)}\n` },
+  // The client package's types, from that document (openapi-typescript).
+  { path: 'packages/client/src/openapi.ts', render: renderClientTypes },
   // The caller guide's code blocks, copied from the tested example files.
   ...INCLUDE_REFRESHED_FILES,
 ];
@@ -37,15 +40,17 @@ function readOrUndefined(path: string): string | undefined {
 }
 
 /** The registered files whose committed content differs from what the code renders (missing ones included). */
-export function staleFiles(root: string = REPOSITORY_ROOT, files: readonly GeneratedFile[] = GENERATED_FILES): string[] {
-  return files.filter((f) => readOrUndefined(join(root, f.path)) !== f.render()).map((f) => f.path);
+export async function staleFiles(root: string = REPOSITORY_ROOT, files: readonly GeneratedFile[] = GENERATED_FILES): Promise<string[]> {
+  const stale: string[] = [];
+  for (const f of files) if (readOrUndefined(join(root, f.path)) !== (await f.render())) stale.push(f.path);
+  return stale;
 }
 
 /** Writes the files that changed; returns their paths. */
-export function writeGeneratedFiles(root: string = REPOSITORY_ROOT, files: readonly GeneratedFile[] = GENERATED_FILES): string[] {
+export async function writeGeneratedFiles(root: string = REPOSITORY_ROOT, files: readonly GeneratedFile[] = GENERATED_FILES): Promise<string[]> {
   const written: string[] = [];
   for (const f of files) {
-    const text = f.render();
+    const text = await f.render();
     if (readOrUndefined(join(root, f.path)) === text) continue;
     writeFileSync(join(root, f.path), text);
     written.push(f.path);
@@ -53,16 +58,16 @@ export function writeGeneratedFiles(root: string = REPOSITORY_ROOT, files: reado
   return written;
 }
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--check')) {
-    const stale = staleFiles();
+    const stale = await staleFiles();
     if (stale.length === 0) return 0;
     process.stderr.write(`Generated files out of date (run npm run docs:generate):\n${stale.map((p) => `  ${p}\n`).join('')}`);
     return 1;
   }
-  const written = writeGeneratedFiles();
+  const written = await writeGeneratedFiles();
   process.stdout.write(written.length === 0 ? 'Generated files up to date.\n' : written.map((p) => `wrote ${p}\n`).join(''));
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main(process.argv.slice(2));

@@ -61,14 +61,36 @@ describe('retries of idempotent calls', () => {
     expect(sleeps).toEqual([7000]);
   });
 
-  it('caps a long Retry-After and the backoff at maxDelayMs', async () => {
-    // Prepare: Retry-After 120 s, then three plain 503s with base 1 s doubling past the cap
-    const s = await serve(throttled('120'), problem(503, 'unavailable', 'x'), problem(503, 'unavailable', 'x'), ok(WHOAMI));
+  it('caps the backoff at maxDelayMs', async () => {
+    // Prepare: three plain 503s with base 1 s doubling past the cap
+    const s = await serve(problem(503, 'unavailable', 'x'), problem(503, 'unavailable', 'x'), problem(503, 'unavailable', 'x'), ok(WHOAMI));
     const { api, sleeps } = client(s.url, { maxRetries: 3, baseDelayMs: 1000, maxDelayMs: 1500, random: () => 1 });
     // Act
     await api.whoami();
     // Assess
-    expect(sleeps).toEqual([1500, 1500, 1500]);
+    expect(sleeps).toEqual([1000, 1500, 1500]);
+  });
+
+  it('does not wait out a Retry-After longer than maxDelayMs: the refusal comes at once, with its wait', async () => {
+    // Prepare: a used-up quota asks for two minutes
+    const s = await serve(throttled('120'), ok(WHOAMI));
+    const { api, sleeps } = client(s.url, { maxRetries: 3, maxDelayMs: 1500 });
+    // Act
+    const err = await api.whoami().catch((e: unknown) => e);
+    // Assess
+    expect(err).toMatchObject({ status: 429, retryAfterSeconds: 120 });
+    expect(s.seen).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it("takes the wait from the 429 body's retryAfter when no Retry-After header came (Keygate's default gateway response)", async () => {
+    // Prepare
+    const s = await serve(problem(429, 'rate_limited', 'Too many requests.', { limit: '5', remaining: '0', reset: '1700000000', retryAfter: '2' }), ok(WHOAMI));
+    const { api, sleeps } = client(s.url);
+    // Act
+    await api.whoami();
+    // Assess
+    expect(sleeps).toEqual([2000]);
   });
 
   it('gives up after maxRetries with the last problem, its Retry-After included', async () => {

@@ -12,16 +12,16 @@ import { PROBLEM_CODES } from '../../core/problem-codes';
 import { renderTroubleshooting } from '../../tools/troubleshooting';
 
 describe('generated files', () => {
-  it.each(GENERATED_FILES.map((f) => [f.path, f] as const))('%s is up to date', (path, file) => {
+  it.each(GENERATED_FILES.map((f) => [f.path, f] as const))('%s is up to date', async (path, file) => {
     // Act
     const committed = readFileSync(join(REPOSITORY_ROOT, path), 'utf8');
 
     // Assess
-    expect(committed === file.render(), `${path} is out of date: run npm run docs:generate (tsx tools/generate-docs.ts) and commit it`).toBe(true);
+    expect(committed === (await file.render()), `${path} is out of date: run npm run docs:generate (tsx tools/generate-docs.ts) and commit it`).toBe(true);
   });
 
-  it('render the same text every time', () => {
-    for (const f of GENERATED_FILES) expect(f.render(), f.path).toBe(f.render());
+  it('render the same text every time', async () => {
+    for (const f of GENERATED_FILES) expect(await f.render(), f.path).toBe(await f.render());
   });
 });
 
@@ -32,7 +32,7 @@ describe('the generator', () => {
     dir = undefined;
   });
 
-  it('reports a file that differs or is missing, writes it, and then reports nothing', () => {
+  it('reports a file that differs or is missing, writes it, and then reports nothing', async () => {
     // Prepare: a scratch root where one file is stale and one is missing
     dir = mkdtempSync(join(tmpdir(), 'keygate-generated-'));
     const files = [
@@ -42,16 +42,16 @@ describe('the generator', () => {
     writeFileSync(join(dir, 'a.md'), 'stale\n');
 
     // Act
-    const before = staleFiles(dir, files);
-    const written = writeGeneratedFiles(dir, files);
-    const after = staleFiles(dir, files);
+    const before = await staleFiles(dir, files);
+    const written = await writeGeneratedFiles(dir, files);
+    const after = await staleFiles(dir, files);
 
     // Assess
     expect(before).toEqual(['a.md', 'b.md']);
     expect(written).toEqual(['a.md', 'b.md']);
     expect(readFileSync(join(dir, 'a.md'), 'utf8')).toBe('fresh\n');
     expect(after).toEqual([]);
-    expect(writeGeneratedFiles(dir, files)).toEqual([]);
+    expect(await writeGeneratedFiles(dir, files)).toEqual([]);
   });
 });
 

@@ -123,9 +123,12 @@ export function parseProblem(status: number, statusText: string, bodyText: strin
     parsed = undefined;
   }
   const fallbackCode = status >= 500 ? 'server_error' : 'http_error';
-  const retry = retryAfterSeconds === undefined ? {} : { retryAfterSeconds };
   if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
     const p = parsed as Record<string, unknown>;
+    // Keygate's 429 carries the wait in the body (`retryAfter`, a string of seconds) unless the deployment turned on header mappings.
+    const fromBody = typeof p.retryAfter === 'string' && /^\d{1,9}$/.test(p.retryAfter) ? Number(p.retryAfter) : typeof p.retryAfter === 'number' && Number.isInteger(p.retryAfter) && p.retryAfter >= 0 ? p.retryAfter : undefined;
+    const seconds = retryAfterSeconds ?? fromBody;
+    const retry = seconds === undefined ? {} : { retryAfterSeconds: seconds };
     const errors = Array.isArray(p.errors)
       ? p.errors
           .filter((e): e is Record<string, unknown> => !!e && typeof e === 'object')
@@ -148,6 +151,7 @@ export function parseProblem(status: number, statusText: string, bodyText: strin
       ...retry,
     });
   }
+  const retry = retryAfterSeconds === undefined ? {} : { retryAfterSeconds };
   const text = oneLine(bodyText);
   const detail = text && !text.startsWith('<') ? text.slice(0, MAX_DETAIL_CHARS) : oneLine(statusText) || 'request failed';
   return new KeygateProblemError({ status, code: fallbackCode, detail, ...retry });

@@ -146,6 +146,8 @@ export class Transport {
         return await this.once(method, url, init.body, init.authorized, options);
       } catch (err) {
         if (attempt >= retries || !worthRetrying(err) || options.signal?.aborted) throw err;
+        // A wait longer than maxDelayMs (a used-up daily quota) would only be refused again: give the caller the error and its retryAfterSeconds now.
+        if (err instanceof KeygateProblemError && err.retryAfterSeconds !== undefined && err.retryAfterSeconds * 1000 > this.maxDelayMs) throw err;
         await this.sleep(this.delayMs(attempt, err), options.signal);
         if (options.signal?.aborted) throw this.cancelled(options.signal);
       }

@@ -1,10 +1,15 @@
 /**
  * Every public type of `@keygate/client`: requests, responses, options and the route shapes.
  *
- * These are written by hand today. They are meant to be replaced by types generated from
- * docs/openapi.json; keeping them all in this one module makes that swap local (the other
- * modules import their types from here only).
+ * Request and response bodies are aliases of the types generated from the OpenAPI document
+ * (./openapi.ts, by tools/client-types.ts), so they follow the schemas the service validates
+ * with; options, errors and route shapes are the client's own.
  */
+
+import type { components, operations } from './openapi';
+
+/** Request shapes are built field by field; the generated types are readonly. */
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 // --- routes ------------------------------------------------------------------------------
 
@@ -45,93 +50,28 @@ export interface RouteSpec {
 export type KeyStatus = 'active' | 'revoked' | 'expired';
 export type KeyEnvironment = 'live' | 'test';
 
-export interface RateLimit {
-  readonly limit: number;
-  readonly windowSeconds: number;
-}
+export type RateLimit = components['schemas']['RateLimit'];
 
-export interface Quota {
-  readonly daily?: number;
-  readonly monthly?: number;
-}
+export type Quota = components['schemas']['Quota'];
 
 /** A key as the API shows it (never the secret or its hash). */
-export interface KeyView {
-  readonly id: string;
-  readonly ownerId: string;
-  readonly name: string;
-  readonly description?: string;
-  readonly environment: KeyEnvironment;
-  /** Display prefix, e.g. `kg_live_AbCd`. */
-  readonly start: string;
-  readonly scopes: readonly string[];
-  readonly status: KeyStatus;
-  readonly createdAt: string;
-  readonly createdBy: string;
-  readonly updatedAt: string;
-  readonly expiresAt?: string | null;
-  readonly lastUsedAt?: string | null;
-  readonly revokedAt?: string | null;
-  readonly replaces?: string | null;
-  readonly replacedBy?: string | null;
-  readonly rateLimit?: RateLimit | null;
-  readonly quota?: Quota | null;
-  readonly allowedIps?: readonly string[] | null;
-  readonly metadata?: Readonly<Record<string, unknown>> | null;
-  /** The key template the key was created from. */
-  readonly template?: string | null;
-}
+export type KeyView = components['schemas']['KeyView'];
 
 /** Returned by create and rotate: the only time the plaintext key is ever sent. */
-export type CreatedKey = KeyView & { readonly key: string };
+export type CreatedKey = components['schemas']['CreatedKey'];
 
-export type RotatedKey = CreatedKey & {
-  readonly previous: { readonly id: string; readonly status: KeyStatus; readonly expiresAt?: string | null };
-};
+export type RotatedKey = components['schemas']['RotatedKey'];
 
-export interface KeyPage {
-  readonly items: readonly KeyView[];
-  readonly nextCursor: string | null;
-}
+export type KeyPage = components['schemas']['KeyPage'];
 
-export interface CreateKeyBody {
-  name: string;
-  description?: string;
-  ownerId?: string;
-  scopes?: string[];
-  expiresAt?: string;
-  expiresInDays?: number;
-  rateLimit?: RateLimit;
-  quota?: Quota;
-  allowedIps?: string[];
-  metadata?: Record<string, unknown>;
-  environment?: KeyEnvironment;
-  /** A key template (`GET /v1/templates`); the fields given here win over the template's. */
-  template?: string;
-}
+export type CreateKeyBody = Writable<components['schemas']['CreateKeyBody']>;
 
 /** `null` clears a field; an absent field is left as it is. */
-export interface UpdateKeyBody {
-  name?: string;
-  description?: string;
-  scopes?: string[];
-  expiresAt?: string | null;
-  rateLimit?: RateLimit | null;
-  quota?: Quota | null;
-  allowedIps?: string[] | null;
-  metadata?: Record<string, unknown> | null;
-}
+export type UpdateKeyBody = Writable<components['schemas']['UpdateKeyBody']>;
 
-export interface ListKeysQuery {
-  ownerId?: string;
-  status?: KeyStatus;
-  limit?: number;
-  cursor?: string;
-}
+export type ListKeysQuery = Writable<NonNullable<operations['listKeys']['parameters']['query']>>;
 
-export interface RotateKeyBody {
-  gracePeriodSeconds?: number;
-}
+export type RotateKeyBody = Writable<components['schemas']['RotateKeyBody']>;
 
 /**
  * `POST /v1/keys/import`. A loose placeholder until the endpoint's schema is published: rows
@@ -147,44 +87,17 @@ export type ImportKeysResult = Readonly<Record<string, unknown>>;
 
 // --- scopes, templates, whoami, echo, health -----------------------------------------------
 
-export interface ScopeList {
-  readonly items: readonly { readonly name: string; readonly description: string }[];
-}
+export type ScopeList = components['schemas']['ScopeList'];
 
 /** `GET /v1/templates`: the deployment's key templates (keygate:keyTemplates). */
-export interface TemplateList {
-  readonly items: readonly {
-    readonly name: string;
-    readonly description?: string;
-    readonly scopes: readonly string[];
-    readonly rateLimit?: RateLimit;
-    readonly quota?: Quota;
-    readonly expiresInDays?: number;
-    readonly environment?: KeyEnvironment;
-    readonly allowedIps?: readonly string[];
-  }[];
-}
+export type TemplateList = components['schemas']['TemplateList'];
 
-export interface Whoami {
-  readonly keyId: string;
-  readonly ownerId: string;
-  readonly scopes: readonly string[];
-  readonly expiresAt?: string | null;
-}
+export type Whoami = components['schemas']['Whoami'];
 
-export interface Health {
-  readonly status: string;
-}
+export type Health = components['schemas']['Health'];
 
 /** `GET /v1/echo`, the sample protected route. */
-export interface Echo {
-  readonly message: string;
-  readonly keyId: string;
-  readonly ownerId: string;
-  readonly scopes: readonly string[];
-  readonly method: string;
-  readonly path: string;
-}
+export type Echo = components['schemas']['Echo'];
 
 /** `GET /v1/openapi.json`: an OpenAPI 3.1 document. */
 export type OpenApiDocument = Readonly<Record<string, unknown>>;
@@ -192,13 +105,7 @@ export type OpenApiDocument = Readonly<Record<string, unknown>>;
 // --- verify and leak report ------------------------------------------------------------------
 
 /** `POST /v1/verify`: the key a caller presented to your backend, and what the route needs. */
-export interface VerifyKeyBody {
-  key: string;
-  scopes?: string[];
-  sourceIp?: string;
-  /** Units to charge against the key's limits, default 1. */
-  cost?: number;
-}
+export type VerifyKeyBody = Writable<components['schemas']['VerifyKeyBody']>;
 
 export type VerifyCode =
   | 'VALID'
@@ -212,21 +119,10 @@ export type VerifyCode =
   | (string & {});
 
 /** A refused key is a 200 answer saying why, not an error of the call. */
-export interface VerifyKeyResult {
-  readonly valid: boolean;
-  readonly code: VerifyCode;
-  readonly keyId: string | null;
-  readonly ownerId: string | null;
-  readonly scopes: readonly string[];
-  readonly expiresAt: string | null;
-  readonly rateLimit: { readonly limit: number; readonly remaining: number; readonly resetAt: string } | null;
-}
+export type VerifyKeyResult = components['schemas']['VerifyResult'];
 
 /** `POST /v1/keys/revoke-leaked`: always the same answer, whatever was presented. */
-export interface LeakReportAccepted {
-  readonly status: string;
-  readonly message: string;
-}
+export type LeakReportAccepted = components['schemas']['LeakReportAccepted'];
 
 // --- usage -------------------------------------------------------------------------------------
 
@@ -238,11 +134,7 @@ export interface UsageWindow {
 }
 
 /** `GET /v1/keys/{id}/usage` */
-export interface KeyUsage {
-  readonly keyId: string;
-  readonly rateLimit: (UsageWindow & { readonly windowSeconds: number; readonly windowStart: string }) | null;
-  readonly quota: { readonly daily: UsageWindow | null; readonly monthly: UsageWindow | null };
-}
+export type KeyUsage = components['schemas']['KeyUsage'];
 
 /** One day of a key's history (a type, not an interface, so it is also a report row). */
 export type UsageDay = {
@@ -272,17 +164,7 @@ export type UsageGroupName = 'day' | 'hour' | 'key' | 'owner' | 'route' | 'statu
 export type UsageReportRow = Readonly<Record<string, string | number | null>>;
 
 /** `GET /v1/usage` */
-export interface UsageReportBody {
-  readonly from: string;
-  readonly to: string;
-  readonly groupBy: readonly UsageGroupName[];
-  /** The owner the rows are limited to (always the caller's for a non-admin), or null for all. */
-  readonly ownerId: string | null;
-  readonly keyId: string | null;
-  readonly route: string | null;
-  readonly rows: readonly UsageReportRow[];
-  readonly truncated: boolean;
-}
+export type UsageReportBody = components['schemas']['UsageReport'];
 
 /** Query of `GET /v1/usage`; `groupBy: ''` asks for one total row. */
 export interface UsageReportQuery {
@@ -322,48 +204,14 @@ export interface AuditChange {
   readonly sealed?: true;
 }
 
-export interface AuditEntry {
-  /** `aud_` + ULID: sorts by time. */
-  readonly id: string;
-  readonly at: string;
-  readonly action: AuditAction;
-  readonly outcome: 'success' | 'denied';
-  /** For denied entries: the problem code the caller got. */
-  readonly reason?: string;
-  readonly actor: AuditActor;
-  /** The key acted on; `keyId` is absent for a denied create. */
-  readonly target: { readonly keyId?: string; readonly ownerId: string };
-  readonly request: { readonly requestId?: string; readonly sourceIp?: string; readonly userAgent?: string };
-  readonly changes: readonly AuditChange[];
-  /** The hash-chain link of a successful entry about a key. */
-  readonly chain?: { readonly seq: number; readonly prev: string | null; readonly prevExpiresAt?: number };
-  /** Deleted by retention after this time (epoch seconds). */
-  readonly expiresAt: number;
-  readonly digest: string;
-}
+export type AuditEntry = components['schemas']['AuditEntry'];
 
-export interface AuditPage {
-  readonly items: readonly AuditEntry[];
-  readonly nextCursor: string | null;
-}
+export type AuditPage = components['schemas']['AuditPage'];
 
 /** Query of `GET /v1/audit` (newest first). */
-export interface AuditQuery {
-  keyId?: string;
-  actorKeyId?: string;
-  ownerId?: string;
-  action?: AuditAction;
-  from?: string;
-  to?: string;
-  limit?: number;
-  cursor?: string;
-}
+export type AuditQuery = Writable<NonNullable<operations['listAudit']['parameters']['query']>>;
 
-export interface AuditVerifyQuery {
-  keyId?: string;
-  limit?: number;
-  cursor?: string;
-}
+export type AuditVerifyQuery = Writable<NonNullable<operations['verifyAudit']['parameters']['query']>>;
 
 export interface ChainVerdict {
   readonly keyId: string;
@@ -381,14 +229,7 @@ export interface ChainVerdict {
 }
 
 /** `GET /v1/audit/verify` */
-export interface AuditVerifyResult {
-  readonly ok: boolean;
-  readonly keysChecked: number;
-  readonly entriesChecked: number;
-  readonly keys: readonly ChainVerdict[];
-  readonly firstBroken: ChainVerdict | null;
-  readonly nextCursor: string | null;
-}
+export type AuditVerifyResult = components['schemas']['AuditVerifyResult'];
 
 // --- errors ------------------------------------------------------------------------------------
 
