@@ -780,7 +780,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     .option('--key <id>', 'only entries about this key')
     .option('--actor <keyId>', 'only entries of calls made with this key')
     .option('--owner <ownerId>', "only entries about this owner's keys (other owners need admin)")
-    .option('--action <action>', 'key.created, key.updated, key.revoked, key.rotated or key.leak_revoked (the key. may be left out)')
+    .option('--action <action>', 'key.created, key.imported, key.updated, key.revoked, key.rotated, key.leak_revoked, key.expiring_notified or key.expired_notified (the key. may be left out)')
     .option('--from <time>', 'from this time: ISO-8601 with a zone, a date (midnight UTC), or back from now like 7d, 12h, 30m')
     .option('--to <time>', 'before this time: ISO-8601 with a zone, or a date (midnight UTC)')
     .option('--limit <n>', 'page size, 1-100 (default 25)')

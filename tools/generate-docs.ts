@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openApiDocument } from '../core/api-contract';
+import { renderApiReference } from './api-reference';
 import { renderClientTypes } from './client-types';
 import { INCLUDE_REFRESHED_FILES } from './include-examples';
 import { renderTroubleshooting } from './troubleshooting';
@@ -23,6 +24,8 @@ export const GENERATED_FILES: readonly GeneratedFile[] = [
   { path: 'docs/troubleshooting.md', render: renderTroubleshooting },
   // The document GET /v1/openapi.json serves, without operator routes and with the default servers.
   { path: 'docs/openapi.json', render: () => `${JSON.stringify(openApiDocument(), null, 2)}\n` },
+  // Field tables of every operation and schema, from that document.
+  { path: 'docs/api-reference.md', render: renderApiReference },
   // The client package's types, from that document (openapi-typescript).
   { path: 'packages/client/src/openapi.ts', render: renderClientTypes },
   // The caller guide's code blocks, copied from the tested example files.

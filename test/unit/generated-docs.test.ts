@@ -85,7 +85,10 @@ describe('docs/troubleshooting.md', () => {
 
   it('is the target of every troubleshooting.md#<anchor> link in docs/', () => {
     // Prepare
-    const anchors = new Set([...page.matchAll(/^### `([a-z0-9_]+)`$/gm), ...page.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]!));
+    const anchors = new Set([
+      ...[...page.matchAll(/^### `([a-z0-9_]+)`$/gm), ...page.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]!),
+      ...[...page.matchAll(/^## (.+)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')),
+    ]);
     const docs = readdirSync(join(REPOSITORY_ROOT, 'docs')).filter((f) => f.endsWith('.md'));
 
     // Act
