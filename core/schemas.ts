@@ -164,9 +164,9 @@ function bounded(text: string): string {
   return text.replace(/\{(\w+)\}/g, (_, name: string) => String(limit(name as BoundName)));
 }
 
-/** `prefix` then the items joined by commas (a template literal around a call would be kept: it may call toString). */
-function listed(prefix: string, items: readonly string[]): string {
-  return prefix + items.join(', ');
+/** `prefix`, the items joined by commas, `suffix` (a template literal around a call would be kept: it may call toString). */
+function listed(prefix: string, items: readonly string[], suffix = ''): string {
+  return prefix + items.join(', ') + suffix;
 }
 
 /** Both sets of object entries (for a schema that extends another's). */
@@ -526,7 +526,80 @@ export const AuditVerifyQuery = /* @__PURE__ */ v.pipe(
   /* @__PURE__ */ v.title('AuditVerifyQuery'),
 );
 
-const ReportDay = /* @__PURE__ */ v.pipe(/* @__PURE__ */ v.string(), /* @__PURE__ */ v.regex(/^\d{4}-\d{2}-\d{2}$/), /* @__PURE__ */ v.metadata({ format: 'date' }));
+// --- usage reports (core/usage-reports.ts builds the SQL; these are the rules a request must meet) --
+
+/** Report groups; core/usage-reports.ts maps each to its SQL expression. */
+export const USAGE_GROUPS = ['day', 'hour', 'key', 'owner', 'route', 'status', 'decision'] as const;
+export type UsageGroup = (typeof USAGE_GROUPS)[number];
+/** Longest range a report may cover, in days (inclusive): a quarter. */
+export const MAX_REPORT_DAYS = 92;
+const ROUTE_TEMPLATE_MAX = 256;
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DAY_MS = 86_400_000;
+
+/** Epoch ms of a `YYYY-MM-DD` day (UTC), or NaN; Date.UTC rolls 2024-02-30 over to March, so a real day must format back to itself. */
+export function dayMs(text: string): number {
+  const m = DAY.exec(text);
+  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === text ? ms : NaN;
+}
+
+const DAY_MESSAGE = 'must be a calendar day as YYYY-MM-DD (UTC).';
+export const ReportDay = /* @__PURE__ */ v.pipe(
+  /* @__PURE__ */ v.string(DAY_MESSAGE),
+  /* @__PURE__ */ v.regex(DAY, DAY_MESSAGE),
+  /* @__PURE__ */ v.check((text) => !Number.isNaN(dayMs(text)), DAY_MESSAGE),
+  /* @__PURE__ */ v.metadata({ format: 'date' }),
+  /* @__PURE__ */ v.description('A day (UTC) as YYYY-MM-DD.'),
+);
+
+const REPORT_KEY_ID_MESSAGE = 'must be a key id (key_ followed by 26 characters).';
+const REPORT_OWNER_ID_MESSAGE = 'must be an owner id (1-128 letters, digits and . _ : @ -, starting with a letter or digit).';
+const ROUTE_MESSAGE = `must be a route template starting with / (at most ${ROUTE_TEMPLATE_MAX} characters, no spaces or control characters).`;
+
+export const ReportRoute = /* @__PURE__ */ v.pipe(
+  /* @__PURE__ */ v.string(ROUTE_MESSAGE),
+  /* @__PURE__ */ v.check((r) => r.startsWith('/') && r.length <= ROUTE_TEMPLATE_MAX && !/[\p{Cc}\s]/u.test(r), ROUTE_MESSAGE),
+  /* @__PURE__ */ v.description('Route template as recorded, e.g. /v1/keys/{id}.'),
+);
+
+const ReportGroups = /* @__PURE__ */ v.pipe(
+  /* @__PURE__ */ v.array(/* @__PURE__ */ v.unknown(), /* @__PURE__ */ listed('must be a list of ', USAGE_GROUPS, '.')),
+  /* @__PURE__ */ v.array(/* @__PURE__ */ v.picklist(USAGE_GROUPS, /* @__PURE__ */ listed('must be one of ', USAGE_GROUPS, '.'))),
+  // Also when another item is not a group: the first problem in the list is the one reported first.
+  /* @__PURE__ */ v.rawCheck<UsageGroup[]>(({ dataset, addIssue }) => {
+    const groups: unknown = dataset.value;
+    if (!Array.isArray(groups)) return;
+    groups.forEach((g: unknown, i) => {
+      if ((USAGE_GROUPS as readonly unknown[]).includes(g) && groups.indexOf(g) !== i) {
+        addIssue({ message: `${String(g)} is listed twice.`, path: [{ type: 'array', origin: 'value', input: groups, key: i, value: g }] });
+      }
+    });
+  }),
+);
+
+/** What a usage report is asked for, however it arrives (HTTP query, CLI, tests): core/usage-reports.ts reportQuery(). */
+export const UsageReportRequest = /* @__PURE__ */ v.pipe(
+  /* @__PURE__ */ v.object({
+    from: /* @__PURE__ */ v.pipe(ReportDay, /* @__PURE__ */ v.description('First partition day (UTC), inclusive.')),
+    to: /* @__PURE__ */ v.pipe(ReportDay, /* @__PURE__ */ v.description('Last partition day (UTC), inclusive.')),
+    groupBy: ReportGroups,
+    keyId: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.pipe(/* @__PURE__ */ v.string(REPORT_KEY_ID_MESSAGE), /* @__PURE__ */ v.regex(KEY_ID_PATTERN, REPORT_KEY_ID_MESSAGE))),
+    ownerId: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.pipe(/* @__PURE__ */ v.string(REPORT_OWNER_ID_MESSAGE), /* @__PURE__ */ v.regex(OWNER_ID_PATTERN, REPORT_OWNER_ID_MESSAGE))),
+    route: /* @__PURE__ */ v.optional(ReportRoute),
+  }),
+  /* @__PURE__ */ v.rawCheck(({ dataset, addIssue }) => {
+    const value: unknown = dataset.value;
+    if (!isPlainObject(value) || dataset.issues?.some((i) => ['from', 'to'].includes(String(i.path?.[0]?.key)))) return;
+    const from = dayMs(value.from as string);
+    const to = dayMs(value.to as string);
+    const at: [v.IssuePathItem] = [{ type: 'object', origin: 'value', input: value, key: 'to', value: value.to }];
+    const days = (to - from) / DAY_MS + 1;
+    if (to < from) addIssue({ message: 'must not be before from.', path: at });
+    else if (days > MAX_REPORT_DAYS) addIssue({ message: `the range covers ${days} days; at most ${MAX_REPORT_DAYS} are allowed.`, path: at });
+  }),
+);
+
 const QueryId = /* @__PURE__ */ v.pipe(/* @__PURE__ */ v.string(), /* @__PURE__ */ v.description('The queryId a 202 answer returned: ask again with the same parameters plus this.'));
 
 /** GET /v1/keys/{id}/usage: with from and/or to, the key's daily history as well (core/usage-report-service.ts parses it). */
@@ -547,7 +620,7 @@ export const UsageReportQuery = /* @__PURE__ */ v.pipe(
     groupBy: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.pipe(/* @__PURE__ */ v.string(), /* @__PURE__ */ v.description('Comma-separated groups: day, hour, key, owner, route, status, decision; default day.'))),
     keyId: /* @__PURE__ */ v.optional(KeyId),
     ownerId: /* @__PURE__ */ v.optional(OwnerId),
-    route: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.pipe(/* @__PURE__ */ v.string(), /* @__PURE__ */ v.description('Route template as recorded, e.g. /v1/keys/{id}.'))),
+    route: /* @__PURE__ */ v.optional(ReportRoute),
     queryId: /* @__PURE__ */ v.optional(QueryId),
   }),
   /* @__PURE__ */ v.title('UsageReportQuery'),

@@ -15,12 +15,12 @@
  * `day` is the partition day (`dt`, Firehose's arrival day); `hour` is the request time's UTC hour,
  * so a request delivered just after midnight can sit in the previous day's last hour.
  */
-import { KEY_ID_PATTERN } from './ids';
 import { validationFailed } from './problem';
+import { MAX_REPORT_DAYS, type UsageGroup, UsageReportRequest as UsageReportRequestSchema } from './schemas';
 import { MISSING, USAGE_PARTITION } from './usage-record';
-import { OWNER_ID_PATTERN } from './validation';
+import { validateWith } from './validation';
 
-export type UsageGroup = 'day' | 'hour' | 'key' | 'owner' | 'route' | 'status' | 'decision';
+export { MAX_REPORT_DAYS, type UsageGroup };
 
 export interface UsageReportRequest {
   /** First partition day, `YYYY-MM-DD` (UTC), inclusive. */
@@ -73,10 +73,6 @@ const MEASURES: readonly { column: string; expression: string }[] = [
 
 /** At most this many rows per report; `truncated` says when there were more. */
 export const REPORT_ROW_LIMIT = 10_000;
-/** Longest range a report may cover, in days (inclusive): a quarter. */
-export const MAX_REPORT_DAYS = 92;
-const DAY_MS = 86_400_000;
-const MAX_ROUTE_LENGTH = 256;
 /** Table names are deployment config, but they are spliced into SQL, so they are checked too. */
 const TABLE_NAME = /^[a-z_][a-z0-9_]{0,127}(\.[a-z_][a-z0-9_]{0,127})?$/;
 
@@ -116,46 +112,14 @@ export interface UsageQueryEngine {
   run(sql: string, parameters: readonly ReportParameter[], resume?: string): Promise<{ readonly rows: readonly RawRow[] } | PendingQuery>;
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** The order field errors are listed in. */
+const REQUEST_FIELDS = ['from', 'to', 'groupBy', 'keyId', 'ownerId', 'route'];
 
-function parseDay(value: unknown, field: string): number {
-  const m = typeof value === 'string' ? DATE.exec(value) : null;
-  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
-  // Date.UTC rolls 2024-02-30 over to March; a real day formats back to itself.
-  if (!m || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
-    throw validationFailed([{ field, message: 'must be a calendar day as YYYY-MM-DD (UTC).' }]);
-  }
-  return ms;
-}
-
+/** The request rules are the schema's (core/schemas.ts UsageReportRequest); each member is read once, so one missing is a field error. */
 function validate(request: UsageReportRequest): void {
   if (request === null || typeof request !== 'object') throw validationFailed([{ field: 'request', message: 'must be an object.' }]);
-  const from = parseDay(request.from, 'from');
-  const to = parseDay(request.to, 'to');
-  if (to < from) throw validationFailed([{ field: 'to', message: 'must not be before from.' }]);
-  const days = (to - from) / DAY_MS + 1;
-  if (days > MAX_REPORT_DAYS) throw validationFailed([{ field: 'to', message: `the range covers ${days} days; at most ${MAX_REPORT_DAYS} are allowed.` }]);
-  if (!Array.isArray(request.groupBy)) throw validationFailed([{ field: 'groupBy', message: `must be a list of ${GROUP_NAMES.join(', ')}.` }]);
-  const seen = new Set<string>();
-  for (const [i, g] of (request.groupBy as unknown[]).entries()) {
-    if (typeof g !== 'string' || !Object.hasOwn(GROUPS, g)) {
-      throw validationFailed([{ field: `groupBy[${i}]`, message: `must be one of ${GROUP_NAMES.join(', ')}.` }]);
-    }
-    if (seen.has(g)) throw validationFailed([{ field: `groupBy[${i}]`, message: `${g} is listed twice.` }]);
-    seen.add(g);
-  }
-  if (request.keyId !== undefined && (typeof request.keyId !== 'string' || !KEY_ID_PATTERN.test(request.keyId))) {
-    throw validationFailed([{ field: 'keyId', message: 'must be a key id (key_ followed by 26 characters).' }]);
-  }
-  if (request.ownerId !== undefined && (typeof request.ownerId !== 'string' || !OWNER_ID_PATTERN.test(request.ownerId))) {
-    throw validationFailed([{ field: 'ownerId', message: 'must be an owner id (1-128 letters, digits and . _ : @ -, starting with a letter or digit).' }]);
-  }
-  if (
-    request.route !== undefined &&
-    (typeof request.route !== 'string' || !request.route.startsWith('/') || request.route.length > MAX_ROUTE_LENGTH || /[\p{Cc}\s]/u.test(request.route))
-  ) {
-    throw validationFailed([{ field: 'route', message: `must be a route template starting with / (at most ${MAX_ROUTE_LENGTH} characters, no spaces or control characters).` }]);
-  }
+  const { from, to, groupBy, keyId, ownerId, route } = request;
+  validateWith(UsageReportRequestSchema, { from, to, groupBy, keyId, ownerId, route }, REQUEST_FIELDS);
 }
 
 /**

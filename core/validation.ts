@@ -154,15 +154,31 @@ function run<S extends AnySchema>(schema: S, input: unknown): { output: v.InferO
   return { output: undefined, errors };
 }
 
+/** The index of an item of a top-level list (`scopes[3]` → 3), so a list's problems come in its order; -1 otherwise. */
+function itemIndex(e: Located): number {
+  const m = /^[^.[]+\[(\d+)\]/.exec(e.field);
+  return m ? Number(m[1]) : -1;
+}
+
 /** Throws validation_failed listing `errors` (unknown members first, then by `order`); returns when there are none. */
 function done(errors: readonly Located[], order: readonly string[]): void {
   if (errors.length === 0) return;
   const rank = (e: Located): number => (e.unknown && e.top === '' ? -1 : order.indexOf(e.top) === -1 ? order.length : order.indexOf(e.top));
   const sorted = errors
     .map((e, i) => ({ e, i }))
-    .sort((a, b) => rank(a.e) - rank(b.e) || Number(!a.e.unknown) - Number(!b.e.unknown) || a.i - b.i)
+    .sort((a, b) => rank(a.e) - rank(b.e) || Number(!a.e.unknown) - Number(!b.e.unknown) || itemIndex(a.e) - itemIndex(b.e) || a.i - b.i)
     .map(({ e }): FieldError => ({ field: e.field, message: e.message, ...(e.code ? { code: e.code } : {}) }));
   throw validationFailed(sorted);
+}
+
+/**
+ * Runs `schema` over `input` for callers outside this module (core/usage-reports.ts): its output,
+ * or a 400 validation_failed listing every field in error, ordered by `order`.
+ */
+export function validateWith<S extends AnySchema>(schema: S, input: unknown, order: readonly string[]): v.InferOutput<S> {
+  const { output, errors } = run(schema, input);
+  done(errors, order);
+  return output!;
 }
 
 const without = (errors: Located[], fields: readonly string[]): Located[] => errors.filter((e) => e.unknown || !fields.includes(e.top));
