@@ -600,7 +600,13 @@ export const UsageReportRequest = /* @__PURE__ */ v.pipe(
   }),
 );
 
-const QueryId = /* @__PURE__ */ v.pipe(/* @__PURE__ */ v.string(), /* @__PURE__ */ v.description('The queryId a 202 answer returned: ask again with the same parameters plus this.'));
+/** Athena query execution ids are UUIDs; anything else cannot be one. */
+export const QUERY_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const QueryId = /* @__PURE__ */ v.pipe(
+  /* @__PURE__ */ v.string(),
+  /* @__PURE__ */ v.regex(QUERY_ID_PATTERN),
+  /* @__PURE__ */ v.description('The queryId a 202 answer returned: ask again with the same parameters plus this.'),
+);
 
 /** GET /v1/keys/{id}/usage: with from and/or to, the key's daily history as well (core/usage-report-service.ts parses it). */
 export const KeyUsageQuery = /* @__PURE__ */ v.pipe(

@@ -14,6 +14,7 @@
  */
 import type { Caller } from './key-service';
 import { ProblemError, validationFailed } from './problem';
+import { KeyUsageQuery, QUERY_ID_PATTERN, UsageReportQuery } from './schemas';
 import { ADMIN_SCOPE } from './scopes';
 import {
   reportQuery,
@@ -35,8 +36,6 @@ export const DEFAULT_REPORT_DAYS = 7;
 export const DEFAULT_GROUP_BY: readonly UsageGroup[] = ['day'];
 /** Seconds a client should wait before asking again for a running query. */
 export const RUNNING_RETRY_AFTER_SECONDS = 2;
-/** Athena query execution ids are UUIDs; anything else cannot be one. */
-const QUERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ReportBody {
   readonly from: string;
@@ -74,7 +73,7 @@ function checkKnown(query: Query, known: readonly string[]): void {
 
 function parseQueryId(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (!QUERY_ID.test(value)) throw validationFailed([{ field: 'queryId', message: 'must be the queryId a 202 answer returned.' }]);
+  if (!QUERY_ID_PATTERN.test(value)) throw validationFailed([{ field: 'queryId', message: 'must be the queryId a 202 answer returned.' }]);
   return value.toLowerCase();
 }
 
@@ -96,11 +95,11 @@ function range(query: Query, now: Date): { from: string; to: string } {
   return { from, to };
 }
 
-const REPORT_PARAMETERS = ['from', 'to', 'groupBy', 'keyId', 'ownerId', 'route', 'queryId'] as const;
 
 /** `GET /v1/usage` query string → report request (400 naming the parameter for anything it refuses). */
 export function parseReportQuery(query: Query, now: Date): ParsedReportQuery {
-  checkKnown(query, REPORT_PARAMETERS);
+  // The parameters are the documented ones (core/schemas.ts UsageReportQuery).
+  checkKnown(query, Object.keys(UsageReportQuery.entries));
   const q = query ?? {};
   const groupBy = q.groupBy === undefined ? [...DEFAULT_GROUP_BY] : q.groupBy === '' ? [] : q.groupBy.split(',').map((g) => g.trim());
   const request: UsageReportRequest = {
@@ -114,14 +113,13 @@ export function parseReportQuery(query: Query, now: Date): ParsedReportQuery {
   return { request, ...(queryId ? { queryId } : {}) };
 }
 
-const HISTORY_PARAMETERS = ['from', 'to', 'queryId'] as const;
 
 /**
  * `GET /v1/keys/{id}/usage` query string → the history range, or undefined when the request asks
  * for live counters only (no `from`, no `to`).
  */
 export function parseHistoryQuery(query: Query, now: Date): { from: string; to: string; queryId?: string } | undefined {
-  checkKnown(query, HISTORY_PARAMETERS);
+  checkKnown(query, Object.keys(KeyUsageQuery.entries));
   if (query?.from === undefined && query?.to === undefined) {
     if (query?.queryId !== undefined) throw validationFailed([{ field: 'queryId', message: 'is only meaningful with from and to.' }]);
     return undefined;
