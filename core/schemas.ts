@@ -56,6 +56,8 @@ export const OWNER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 export const LEAK_REPORT_MAX_KEYS = 100;
 /** Longest string accepted where a key is presented (verify, leak report). */
 const PRESENTED_KEY_MAX = 256;
+/** Longest route template a usage report may filter on. */
+const ROUTE_TEMPLATE_MAX = 256;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 const KEY_CURSOR = /^[A-Za-z0-9_-]{1,200}$/;
 const AUDIT_CURSOR = /^[A-Za-z0-9_-]{1,400}$/;
@@ -148,7 +150,7 @@ export function issueCode(issue: v.BaseIssue<unknown>): FieldErrorCode | undefin
 // `/* @__PURE__ */`, and bounds are read through limit() and bounded(). test/unit/schemas.test.ts
 // bundles the authorizer and fails if valibot is in it.
 
-type BoundName = keyof typeof LIMITS | 'costMin' | 'costMax' | 'leakReportMaxKeys' | 'presentedKeyMax';
+type BoundName = keyof typeof LIMITS | 'costMin' | 'costMax' | 'leakReportMaxKeys' | 'presentedKeyMax' | 'routeTemplateMax';
 
 /** A bound by name: LIMITS, the cost range of core/operator-routes.ts, and the leak report's. */
 function limit(name: BoundName): number {
@@ -156,6 +158,7 @@ function limit(name: BoundName): number {
   if (name === 'costMax') return COST_RANGE.max;
   if (name === 'leakReportMaxKeys') return LEAK_REPORT_MAX_KEYS;
   if (name === 'presentedKeyMax') return PRESENTED_KEY_MAX;
+  if (name === 'routeTemplateMax') return ROUTE_TEMPLATE_MAX;
   return LIMITS[name];
 }
 
@@ -533,7 +536,6 @@ export const USAGE_GROUPS = ['day', 'hour', 'key', 'owner', 'route', 'status', '
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
 /** Longest range a report may cover, in days (inclusive): a quarter. */
 export const MAX_REPORT_DAYS = 92;
-const ROUTE_TEMPLATE_MAX = 256;
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
 
@@ -555,7 +557,7 @@ export const ReportDay = /* @__PURE__ */ v.pipe(
 
 const REPORT_KEY_ID_MESSAGE = 'must be a key id (key_ followed by 26 characters).';
 const REPORT_OWNER_ID_MESSAGE = 'must be an owner id (1-128 letters, digits and . _ : @ -, starting with a letter or digit).';
-const ROUTE_MESSAGE = `must be a route template starting with / (at most ${ROUTE_TEMPLATE_MAX} characters, no spaces or control characters).`;
+const ROUTE_MESSAGE = /* @__PURE__ */ bounded('must be a route template starting with / (at most {routeTemplateMax} characters, no spaces or control characters).');
 
 export const ReportRoute = /* @__PURE__ */ v.pipe(
   /* @__PURE__ */ v.string(ROUTE_MESSAGE),
