@@ -13,27 +13,8 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 // --- routes ------------------------------------------------------------------------------
 
-/** One operation per route of the API (the server's core/routes.ts names them the same). */
-export type Operation =
-  | 'health'
-  | 'openApi'
-  | 'createKey'
-  | 'importKeys'
-  | 'listKeys'
-  | 'getKey'
-  | 'updateKey'
-  | 'revokeKey'
-  | 'rotateKey'
-  | 'keyUsage'
-  | 'usageReport'
-  | 'listAudit'
-  | 'verifyAudit'
-  | 'revokeLeaked'
-  | 'verifyKey'
-  | 'listScopes'
-  | 'listTemplates'
-  | 'whoami'
-  | 'echo';
+/** One operation per route of the API document (the server's core/routes.ts names them the same). */
+export type Operation = keyof operations;
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
 
@@ -179,15 +160,8 @@ export interface UsageReportQuery {
 
 // --- audit -------------------------------------------------------------------------------------
 
-export type AuditAction =
-  | 'key.created'
-  | 'key.updated'
-  | 'key.revoked'
-  | 'key.rotated'
-  | 'key.leak_revoked'
-  | 'key.expiring_notified'
-  | 'key.expired_notified'
-  | (string & {});
+/** Open-ended, so a server newer than this client can add actions. */
+export type AuditAction = AuditEntry['action'] | (string & {});
 
 /** Who acted: a key (with its owner), the service itself, the bootstrap command, or a leak report. */
 export interface AuditActor {
