@@ -15,21 +15,20 @@ import { hashKey, type KeyEnvironment } from './key-format';
 import { type FieldError, type FieldErrorCode, ProblemError, validationFailed } from './problem';
 import type { AuditEntry } from './audit';
 import type { SealedKeyRecord } from './records';
+import { EXTERNAL_ID_PATTERN, IMPORT_MAX_ROWS, SHA256_HEX_PATTERN, START_PATTERN } from './schemas';
 import { type CreateKeyInput, LIMITS, OWNER_ID_PATTERN, parseCreateKey } from './validation';
 import { classifyPresentedKey } from './verifier';
 
 /**
- * Rows per request. The shared 16 KB body limit (LIMITS.maxBodyBytes) is what binds first for
- * rows with plaintext keys (about 250 bytes each, so about 60 rows); the CLI packs rows by bytes.
+ * IMPORT_MAX_ROWS (core/schemas.ts) is the rows per request. The shared 16 KB body limit
+ * (LIMITS.maxBodyBytes) is what binds first for rows with plaintext keys (about 250 bytes each,
+ * so about 60 rows); the CLI packs rows by bytes.
  */
-export const IMPORT_MAX_ROWS = 100;
+export { EXTERNAL_ID_PATTERN, IMPORT_MAX_ROWS, SHA256_HEX_PATTERN };
+
 /** Rows of one request checked and written at the same time. */
 export const IMPORT_CONCURRENCY = 8;
 
-export const EXTERNAL_ID_PATTERN = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
-export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
-/** A display prefix: up to 16 printable ASCII characters, no spaces. */
-const START_PATTERN = /^[\x21-\x7e]{1,16}$/;
 /** Characters of a legacy key kept as its display prefix (as many as Keygate shows of its own random part). */
 export const LEGACY_START_CHARS = 4;
 
@@ -50,7 +49,8 @@ const LEGACY_KEYS_OFF_MESSAGE =
 
 // --- schemas -------------------------------------------------------------------------------
 
-const RequestSchema = v.strictObject({
+const buildSchemas = () => {
+  const RequestSchema = v.strictObject({
   keys: v.pipe(
     v.array(v.unknown(), 'must be an array of rows'),
     v.minLength(1, `must hold 1-${IMPORT_MAX_ROWS} rows`),
@@ -63,7 +63,7 @@ const RequestSchema = v.strictObject({
  * The row: the import's own fields are checked here; the create-key fields only for presence
  * (`v.unknown()`), their rules are parseCreateKey's. Messages never repeat a value (a key could be in it).
  */
-const RowSchema = v.strictObject({
+  const RowSchema = v.strictObject({
   externalId: v.pipe(
     v.string('must be a string'),
     v.regex(EXTERNAL_ID_PATTERN, 'must be 1-128 characters of letters, digits and . _ : @ / + = -'),
@@ -85,6 +85,12 @@ const RowSchema = v.strictObject({
   metadata: v.optional(v.unknown()),
   environment: v.optional(v.unknown()),
 });
+  return { RequestSchema, RowSchema };
+};
+
+/** Built on first use: the authorizer bundles this module (through the key service) and must not carry the schemas. */
+let builtSchemas: ReturnType<typeof buildSchemas> | undefined;
+const importSchemas = (): ReturnType<typeof buildSchemas> => (builtSchemas ??= buildSchemas());
 
 /** valibot issues as the API's field errors; `prefix` names the row's place in the body. */
 function fieldErrors(issues: readonly v.BaseIssue<unknown>[], prefix = ''): FieldError[] {
@@ -148,7 +154,7 @@ function planRow(raw: unknown, index: number, now: Date, opts: ImportOptions): P
     return typeof id === 'string' && EXTERNAL_ID_PATTERN.test(id) ? id : undefined;
   };
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return settled([{ field: 'row', message: 'must be a JSON object' }]);
-  const parsed = v.safeParse(RowSchema, raw);
+  const parsed = v.safeParse(importSchemas().RowSchema, raw);
   if (!parsed.success) return settled(fieldErrors(parsed.issues), externalIdOf(raw));
   const row = parsed.output;
   const errors: FieldError[] = [];
@@ -220,7 +226,7 @@ export function parseImportRequest(body: unknown, now: Date, opts: ImportOptions
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new ProblemError(400, 'invalid_body', 'The request body must be a JSON object (import keys).');
   }
-  const parsed = v.safeParse(RequestSchema, body);
+  const parsed = v.safeParse(importSchemas().RequestSchema, body);
   if (!parsed.success) throw validationFailed(fieldErrors(parsed.issues));
   const byExternalId = new Map<string, number>();
   const byHash = new Map<string, number>();

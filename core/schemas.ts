@@ -864,8 +864,66 @@ export const ProblemDetails = /* @__PURE__ */ v.pipe(
 /** GET /v1/keys/{id}/usage answers live counters, or with from/to the history as well. */
 export const KeyUsageAnswer = /* @__PURE__ */ v.pipe(/* @__PURE__ */ v.union([KeyUsage, KeyUsageHistory]), /* @__PURE__ */ v.title('KeyUsageAnswer'));
 
-// TODO(issue 11, key import): the import helper replaces these two placeholders with the real shapes.
-/** POST /v1/keys/import request (placeholder: any object until key import lands). */
-export const ImportKeysBody = /* @__PURE__ */ v.pipe(/* @__PURE__ */ v.looseObject({}), /* @__PURE__ */ v.title('ImportKeysBody'));
-/** POST /v1/keys/import answer (placeholder: any object until key import lands). */
-export const ImportKeysResult = /* @__PURE__ */ v.pipe(/* @__PURE__ */ v.looseObject({}), /* @__PURE__ */ v.title('ImportKeysResult'));
+/** Rows one POST /v1/keys/import may carry (the CLI batches larger files). */
+export const IMPORT_MAX_ROWS = 100;
+/** The id a key had in the system it comes from. */
+export const EXTERNAL_ID_PATTERN = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
+/** A display prefix given with an imported hash. */
+export const START_PATTERN = /^[\x21-\x7e]{1,16}$/;
+
+/**
+ * One row of an import, as documented: the create-key fields (with `ownerId` required) plus the
+ * import's own. The service checks each row on its own (core/key-import.ts), so a row in error
+ * is that row's `invalid` outcome, not a 400 for the batch.
+ */
+export const ImportKeyRow = /* @__PURE__ */ v.pipe(
+  /* @__PURE__ */ v.strictObject({
+    externalId: /* @__PURE__ */ v.pipe(/* @__PURE__ */ v.string(), /* @__PURE__ */ v.regex(EXTERNAL_ID_PATTERN), /* @__PURE__ */ v.description('The key\u2019s id in the system it comes from: 1-128 of letters, digits and . _ : @ / + = -. Importing the same externalId again is idempotent.')),
+    key: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.pipe(/* @__PURE__ */ v.string(), /* @__PURE__ */ v.minLength(1), /* @__PURE__ */ v.maxLength(256), /* @__PURE__ */ v.description('The plaintext key: hashed on arrival, never stored. Give key, or hash with start. A key not in Keygate\u2019s format needs keygate:legacyKeys.'))),
+    hash: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.pipe(/* @__PURE__ */ v.string(), /* @__PURE__ */ v.regex(SHA256_HEX_PATTERN), /* @__PURE__ */ v.description('SHA-256 of the plaintext, 64 lowercase hex characters; with start.'))),
+    start: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.pipe(/* @__PURE__ */ v.string(), /* @__PURE__ */ v.regex(START_PATTERN), /* @__PURE__ */ v.description('Display prefix the key is recognised by (1-16 printable ASCII characters); required with hash.'))),
+    name: Name,
+    description: /* @__PURE__ */ v.optional(Description),
+    ownerId: OwnerId,
+    scopes: Scopes,
+    expiresAt: /* @__PURE__ */ v.optional(IsoDateTime),
+    rateLimit: /* @__PURE__ */ v.optional(RateLimit),
+    quota: /* @__PURE__ */ v.optional(Quota),
+    allowedIps: /* @__PURE__ */ v.optional(AllowedIps),
+    metadata: /* @__PURE__ */ v.optional(Metadata),
+    environment: /* @__PURE__ */ v.optional(Environment),
+  }),
+  /* @__PURE__ */ v.title('ImportKeyRow'),
+);
+
+export const ImportKeysBody = /* @__PURE__ */ v.pipe(
+  /* @__PURE__ */ v.strictObject({
+    keys: /* @__PURE__ */ v.pipe(/* @__PURE__ */ v.array(ImportKeyRow), /* @__PURE__ */ v.minLength(1), /* @__PURE__ */ v.maxLength(IMPORT_MAX_ROWS)),
+    dryRun: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.pipe(/* @__PURE__ */ v.boolean(), /* @__PURE__ */ v.description('Write nothing; report what a real run would do (would_create for new rows).'))),
+  }),
+  /* @__PURE__ */ v.title('ImportKeysBody'),
+  /* @__PURE__ */ v.description('Keys to bring into Keygate, at most 100 per request and within the 16 KB body limit.'),
+  /* @__PURE__ */ v.examples([{ keys: [{ externalId: 'legacy-42', hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90', start: 'kg_live_AbCd', name: 'Partner A', ownerId: 'partner-a', scopes: ['orders:read'] }], dryRun: true }]),
+);
+
+const IMPORT_STATUS = /* @__PURE__ */ v.picklist(['created', 'unchanged', 'conflict', 'invalid', 'would_create']);
+const COUNT = /* @__PURE__ */ v.pipe(/* @__PURE__ */ v.number(), /* @__PURE__ */ v.integer(), /* @__PURE__ */ v.minValue(0));
+
+export const ImportKeysResult = /* @__PURE__ */ v.pipe(
+  /* @__PURE__ */ v.strictObject({
+    dryRun: /* @__PURE__ */ v.boolean(),
+    summary: /* @__PURE__ */ v.strictObject({ total: COUNT, created: COUNT, unchanged: COUNT, conflict: COUNT, invalid: COUNT, would_create: COUNT }),
+    results: /* @__PURE__ */ v.array(
+      /* @__PURE__ */ v.strictObject({
+        index: COUNT,
+        externalId: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.string()),
+        status: /* @__PURE__ */ v.pipe(IMPORT_STATUS, /* @__PURE__ */ v.description('created; unchanged (already imported with this hash); conflict (the externalId has another hash, or the hash belongs to another key — which one is not said); invalid (see errors); would_create (dry run).')),
+        keyId: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.string()),
+        errors: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.array(FieldErrorSchema)),
+      }),
+    ),
+  }),
+  /* @__PURE__ */ v.title('ImportKeysResult'),
+  /* @__PURE__ */ v.description('One outcome per row, in request order, and the totals.'),
+);

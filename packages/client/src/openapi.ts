@@ -598,10 +598,80 @@ export interface components {
             /** @constant */
             readonly status: "ok";
         };
-        /** ImportKeysBody */
-        readonly ImportKeysBody: Record<string, never>;
-        /** ImportKeysResult */
-        readonly ImportKeysResult: Record<string, never>;
+        /** ImportKeyRow */
+        readonly ImportKeyRow: {
+            readonly allowedIps?: components["schemas"]["AllowedIps"];
+            /** @description What the key is for: at most 1024 characters, same text rules as name; encrypted at rest. */
+            readonly description?: string;
+            readonly environment?: components["schemas"]["Environment"];
+            /** Format: date-time */
+            readonly expiresAt?: string;
+            /** @description The key’s id in the system it comes from: 1-128 of letters, digits and . _ : @ / + = -. Importing the same externalId again is idempotent. */
+            readonly externalId: string;
+            /** @description SHA-256 of the plaintext, 64 lowercase hex characters; with start. */
+            readonly hash?: string;
+            /** @description The plaintext key: hashed on arrival, never stored. Give key, or hash with start. A key not in Keygate’s format needs keygate:legacyKeys. */
+            readonly key?: string;
+            readonly metadata?: components["schemas"]["Metadata"];
+            /** @description Name shown for the key: 1-128 characters after trimming; no control, bidirectional-control or zero-width characters. */
+            readonly name: string;
+            readonly ownerId: components["schemas"]["OwnerId"];
+            readonly quota?: components["schemas"]["Quota"];
+            readonly rateLimit?: components["schemas"]["RateLimit"];
+            readonly scopes: components["schemas"]["Scopes"];
+            /** @description Display prefix the key is recognised by (1-16 printable ASCII characters); required with hash. */
+            readonly start?: string;
+        };
+        /**
+         * ImportKeysBody
+         * @description Keys to bring into Keygate, at most 100 per request and within the 16 KB body limit.
+         * @example {
+         *       "keys": [
+         *         {
+         *           "externalId": "legacy-42",
+         *           "hash": "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
+         *           "start": "kg_live_AbCd",
+         *           "name": "Partner A",
+         *           "ownerId": "partner-a",
+         *           "scopes": [
+         *             "orders:read"
+         *           ]
+         *         }
+         *       ],
+         *       "dryRun": true
+         *     }
+         */
+        readonly ImportKeysBody: {
+            /** @description Write nothing; report what a real run would do (would_create for new rows). */
+            readonly dryRun?: boolean;
+            readonly keys: readonly components["schemas"]["ImportKeyRow"][];
+        };
+        /**
+         * ImportKeysResult
+         * @description One outcome per row, in request order, and the totals.
+         */
+        readonly ImportKeysResult: {
+            readonly dryRun: boolean;
+            readonly results: readonly {
+                readonly errors?: readonly components["schemas"]["FieldErrorSchema"][];
+                readonly externalId?: string;
+                readonly index: number;
+                readonly keyId?: string;
+                /**
+                 * @description created; unchanged (already imported with this hash); conflict (the externalId has another hash, or the hash belongs to another key — which one is not said); invalid (see errors); would_create (dry run).
+                 * @enum {string}
+                 */
+                readonly status: "created" | "unchanged" | "conflict" | "invalid" | "would_create";
+            }[];
+            readonly summary: {
+                readonly conflict: number;
+                readonly created: number;
+                readonly invalid: number;
+                readonly total: number;
+                readonly unchanged: number;
+                readonly would_create: number;
+            };
+        };
         /** KeyPage */
         readonly KeyPage: {
             readonly items: readonly components["schemas"]["KeyView"][];
@@ -845,6 +915,8 @@ export interface components {
             /** @description Length of the fixed window in seconds. */
             readonly windowSeconds: number;
         };
+        /** @description Route template as recorded, e.g. /v1/keys/{id}. */
+        readonly ReportRoute: string;
         /** RotatedKey */
         readonly RotatedKey: {
             readonly allowedIps?: readonly string[];
@@ -1816,8 +1888,7 @@ export interface operations {
                 readonly ownerId?: components["schemas"]["OwnerId"];
                 /** @description The queryId a 202 answer returned: ask again with the same parameters plus this. */
                 readonly queryId?: string;
-                /** @description Route template as recorded, e.g. /v1/keys/{id}. */
-                readonly route?: string;
+                readonly route?: components["schemas"]["ReportRoute"];
                 /** @description Last day (UTC), inclusive; default today. */
                 readonly to?: string;
             };
