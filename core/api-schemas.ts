@@ -110,6 +110,9 @@ export const API_SCHEMAS: Readonly<Record<Operation, OperationSchemas>> = {
   listTemplates: { responses: { 200: { description: 'Key templates POST /v1/keys can start from.', schema: TemplateList } } },
   whoami: { responses: { 200: { description: 'The calling key.', schema: Whoami } } },
   echo: { responses: { 200: { description: 'Who called, and how.', schema: Echo } } },
+  // The web console's page and files: routes, not API operations (excludeFromDocument in core/routes.ts).
+  consoleIndex: { responses: { 200: { description: 'The console page (text/html).' } } },
+  consoleAsset: { responses: { 200: { description: 'A file of the console build (script, style, image).' } } },
 };
 
 /** JSON Schema (draft 2020-12 by default) of one schema; checks JSON Schema cannot express are left out, not fatal. */

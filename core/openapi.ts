@@ -10,7 +10,7 @@
  */
 import { RATE_LIMIT_HEADERS } from './limits';
 import { PROBLEM_CODES, type ProblemCode } from './problem-codes';
-import { type AuthorizationRule, HTTP_METHODS, type Operation, type RouteDefinition, ROUTES, templateParameters } from './routes';
+import { API_ROUTES, type AuthorizationRule, HTTP_METHODS, type Operation, type RouteDefinition, templateParameters } from './routes';
 import type { ScopeDefinition } from './scopes';
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -261,7 +261,8 @@ export function buildOpenApi(contract: ApiContract, options: OpenApiOptions): Re
   const paths: Record<string, Record<string, unknown>> = {};
   const at = (path: string): Record<string, unknown> => (paths[path] ??= {});
 
-  for (const route of ROUTES) {
+  // The console's routes are built and served like the others, but they are pages, not API operations.
+  for (const route of API_ROUTES) {
     const c = contract.operations[route.operation];
     if (!c) throw new Error(`no contract for operation ${route.operation}`);
     const parameters = parametersFor(route, c, contract.schemas);

@@ -257,6 +257,15 @@ export const PROBLEM_CODES = {
     raisedBy: 'gateway MISSING_AUTHENTICATION_TOKEN (keys Lambda and local server as a fallback)',
     detail: 'No route matches this method and path.',
   },
+  console_file_not_found: {
+    status: 404,
+    title: 'No such console file',
+    cause: 'A path under /console/ names no file of the built web console (its pages are addressed after the `#`, e.g. `/console/#/keys`, so the server only has index.html and its hashed assets), or the console was not built into this deployment.',
+    fix: 'Open `/console/` and navigate from there. If `/console/` itself answers this, rebuild: `npm start` and `cdk synth` build the console (tools/console-build.ts).',
+    retryable: false,
+    raisedBy: 'console Lambda (core/console-assets)',
+    detail: 'The console has no file of this name. Its pages are addressed after the # (e.g. /console/#/keys).',
+  },
   query_not_found: {
     status: 404,
     title: 'No such report query',

@@ -30,7 +30,9 @@ export type Operation =
   | 'listScopes'
   | 'listTemplates'
   | 'whoami'
-  | 'echo';
+  | 'echo'
+  | 'consoleIndex'
+  | 'consoleAsset';
 
 /** What any route table entry has: a method and an API Gateway resource template. */
 export interface RouteShape {
@@ -53,10 +55,11 @@ export interface AuthorizationRule extends RouteShape {
 }
 
 /**
- * The Lambda that serves a built-in route: `keys` (key management) or `usage` (usage reports,
- * which exists only where usage analytics is on; it alone may query Athena).
+ * The Lambda that serves a built-in route: `keys` (key management), `usage` (usage reports,
+ * which exists only where usage analytics is on; it alone may query Athena) or `console` (the
+ * web console's static files, lambdas/console; it reads no table and holds no secret).
  */
-export type RouteHandler = 'keys' | 'usage';
+export type RouteHandler = 'keys' | 'usage' | 'console';
 
 /** One of Keygate's own routes, served by the keys or the usage Lambda. */
 export interface RouteDefinition extends AuthorizationRule {
@@ -66,6 +69,11 @@ export interface RouteDefinition extends AuthorizationRule {
   readonly operation: Operation;
   readonly summary: string;
   readonly handler: RouteHandler;
+  /**
+   * Not an API operation (the web console's page and files): left out of the OpenAPI document
+   * and of the typed client, but built, authorized and served like any other route.
+   */
+  readonly excludeFromDocument?: true;
 }
 
 type BuiltIn = Omit<RouteDefinition, 'cost' | 'handler'> & { readonly handler?: RouteHandler };
@@ -90,11 +98,17 @@ const BUILT_IN: readonly BuiltIn[] = [
   { method: 'GET', path: '/v1/templates', operation: 'listTemplates', authorized: true, scopes: ['keys:read'], summary: 'Key templates (keygate:keyTemplates) POST /v1/keys can start from.' },
   { method: 'GET', path: '/v1/whoami', operation: 'whoami', authorized: true, scopes: [], summary: 'The calling key.' },
   { method: 'GET', path: '/v1/echo', operation: 'echo', authorized: true, scopes: ['echo:read'], summary: 'Sample protected route.' },
+  // The web console: public static code, same origin as the API; every API call it makes carries the user's key.
+  { method: 'GET', path: '/console', operation: 'consoleIndex', authorized: false, scopes: [], handler: 'console', excludeFromDocument: true, summary: 'The web console: /console redirects to /console/, which serves its page; no key needed.' },
+  { method: 'GET', path: '/console/{proxy+}', operation: 'consoleAsset', authorized: false, scopes: [], handler: 'console', excludeFromDocument: true, summary: 'The web console\'s hashed scripts, styles and images; no key needed.' },
 ];
 
 
 /** Keygate's own routes. Every management route costs 1 unit where a limit applies. */
 export const ROUTES: readonly RouteDefinition[] = BUILT_IN.map((r) => ({ ...r, handler: r.handler ?? 'keys', cost: 1 }));
+
+/** The routes of the HTTP API proper: everything but the console's (the OpenAPI document, the typed client). */
+export const API_ROUTES: readonly RouteDefinition[] = ROUTES.filter((r) => !r.excludeFromDocument);
 
 /** First path segments Keygate reserves for itself: operator routes may not start with them. */
 export const RESERVED_FIRST_SEGMENTS: readonly string[] = [...new Set(ROUTES.map((r) => r.path.split('/')[1]!))];

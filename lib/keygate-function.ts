@@ -73,6 +73,11 @@ export interface KeygateFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Commands run around esbuild, e.g. to copy files into the asset (the console's build).
+   * @default - none
+   */
+  readonly commandHooks?: nodejs.ICommandHooks;
 }
 
 export interface KeygateFunctionParts {
@@ -108,7 +113,7 @@ export function keygateFunction(scope: Construct, props: KeygateFunctionProps): 
     timeout: props.timeout,
     role,
     logGroup,
-    bundling: LAMBDA_BUNDLING,
+    bundling: props.commandHooks ? { ...LAMBDA_BUNDLING, commandHooks: props.commandHooks } : LAMBDA_BUNDLING,
     ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
     environment: { ...LAMBDA_BASE_ENVIRONMENT, ...props.environment },
   });

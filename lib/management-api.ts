@@ -12,8 +12,9 @@ import { ADMITTED_USAGE_KEY, configToEnv, DEFAULT_CONFIG, INFRA_ENV, type Keygat
 import { GATEWAY_RESPONSE_CONTEXT_HEADERS_DEFAULT, GATEWAY_RESPONSES, type GatewayResponseDefinition } from '../core/gateway-responses';
 import { encodeAuthorizationRules, type OperatorRoute, ROUTES_ENV } from '../core/operator-routes';
 import { accessLogFormat } from '../core/usage-record';
-import { type Operation, ROUTES, type RouteDefinition } from '../core/routes';
+import { type Operation, ROUTES, type RouteDefinition, type RouteHandler } from '../core/routes';
 import { addAdmittedUsagePlan, addGatewayResponses } from './api-wiring';
+import { ConsoleSite } from './console';
 import { keygateFunction } from './keygate-function';
 import { COG4_REASON, OperatorRoutes, protectedMethodOptions } from './operator-routes';
 
@@ -26,6 +27,10 @@ export const UNAUTHENTICATED_ROUTE_REASONS: Readonly<Partial<Record<Operation, s
   health: 'the unauthenticated liveness probe (core/routes.ts marks it authorized: false); it reads no key data and returns no secrets.',
   openApi:
     'the OpenAPI document. It describes the routes, their scopes and the error codes, which are public by design (the same document is committed as docs/openapi.json); it reads no key data and returns no secrets.',
+  consoleIndex:
+    'the web console page. It is public static code (HTML, scripts, styles) with no key data and no secret in it; every API call the console makes carries the user\'s own key and is checked by the authorizer like any other. Served same-origin with a strict Content-Security-Policy (core/console-assets.ts).',
+  consoleAsset:
+    'the web console\'s hashed scripts, styles and images. They are public static code with no key data and no secret in them; the function only serves the files of its own build and reads no table. Every API call the console makes carries the user\'s own key.',
   revokeLeaked:
     'the leak report. Possession of a key is the authority to revoke it (as with GitHub credential revocation), so whoever finds a leaked key needs no key of their own. It answers 202 with the same body whatever was presented, so it reveals nothing, and the keys Lambda limits it per source IP on the counter table.',
 };
@@ -85,6 +90,15 @@ export interface ManagementApiProps {
    * @default - those routes are not built (usage analytics off)
    */
   readonly usageFunction?: lambda.IFunction;
+
+  /**
+   * Serve the web console at /console (GET /console and /console/{proxy+}, built-in routes whose
+   * handler is `console`) from a `ConsoleSite` function (lib/console.ts). Off, those routes are
+   * not built.
+   *
+   * @default true
+   */
+  readonly console?: boolean;
 
   /**
    * Routes to build. Tests may pass a subset; deployments use the default.
@@ -254,6 +268,8 @@ export class ManagementApi extends Construct implements iam.IGrantable {
   public readonly grantPrincipal: iam.IPrincipal;
   /** The operator routes' methods and Lambda permissions, when there are operator routes. */
   public readonly operatorRoutes?: OperatorRoutes;
+  /** The web console's function, unless `console` is false. */
+  public readonly consoleSite?: ConsoleSite;
 
   constructor(scope: Construct, id: string, props: ManagementApiProps) {
     super(scope, id);
@@ -349,8 +365,13 @@ export class ManagementApi extends Construct implements iam.IGrantable {
     });
 
     const usageIntegration = props.usageFunction ? new apigateway.LambdaIntegration(props.usageFunction, { scopePermissionToMethod: false }) : undefined;
+    if (props.console ?? true) {
+      this.consoleSite = new ConsoleSite(this, 'Console', { logRetention: retention, logRemovalPolicy: removalPolicy });
+    }
+    const consoleIntegration = this.consoleSite ? new apigateway.LambdaIntegration(this.consoleSite.function, { scopePermissionToMethod: false }) : undefined;
+    const integrations: Readonly<Record<RouteHandler, apigateway.LambdaIntegration | undefined>> = { keys: integration, usage: usageIntegration, console: consoleIntegration };
     for (const route of props.routes ?? ROUTES) {
-      const target = route.handler === 'usage' ? usageIntegration : integration;
+      const target = integrations[route.handler];
       if (!target) continue;
       const resource = this.api.root.resourceForPath(route.path);
       const method = resource.addMethod(route.method, target, {

@@ -15,7 +15,7 @@ import {
 } from '../core/gateway-responses';
 import { fullRouteTable, isOperatorRoute, type KeygateRoute, type OperatorRoute } from '../core/operator-routes';
 import { problemBody } from '../core/problem';
-import type { RouteTable } from '../core/routes';
+import type { RouteHandler, RouteTable } from '../core/routes';
 import { DECISION_CONTEXT_KEY, MISSING, type UsageRecord, usageRecord } from '../core/usage-record';
 import type { AuthorizerHandler } from '../lambdas/authorizer/authorizer';
 import { UNAUTHORIZED } from '../lambdas/authorizer/authorizer';
@@ -50,6 +50,11 @@ export interface LocalGatewayOptions {
    * do not exist, as in a deployment with usage analytics off.
    */
   readonly usage?: KeysHandler;
+  /**
+   * Serves the built-in routes whose handler is `console` (the web console, lambdas/console).
+   * Without it those routes do not exist.
+   */
+  readonly console?: KeysHandler;
   readonly stage?: string;
   /** API Gateway's payload limit (10 MB). */
   readonly maxBodyBytes?: number;
@@ -202,7 +207,7 @@ export class LocalGateway {
   private async respond(req: LocalRequest, requestId: string, nowMs: number, trace: UsageTrace): Promise<LocalResponse> {
     const method = req.method.toUpperCase();
     const matched = this.routes.match(method, req.path);
-    if (!matched || (!isOperatorRoute(matched.route) && matched.route.handler === 'usage' && !this.options.usage)) {
+    if (!matched || (!isOperatorRoute(matched.route) && !this.builtInTarget(matched.route.handler))) {
       return this.answer(trace, 'MISSING_AUTHENTICATION_TOKEN', requestId, 403);
     }
     trace.route = matched.route.path;
@@ -317,7 +322,7 @@ export class LocalGateway {
 
     let result;
     try {
-      const lambda = route.handler === 'usage' ? this.options.usage! : this.options.keys;
+      const lambda = this.builtInTarget(route.handler)!;
       result = await lambda(event, { awsRequestId: requestId });
     } catch {
       // A thrown integration error is a 502 from API Gateway.
@@ -329,8 +334,21 @@ export class LocalGateway {
     for (const [k, v] of Object.entries(result.headers ?? {})) outHeaders[k] = String(v);
     for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) outHeaders[k] = v.map(String).join(', ');
     outHeaders['x-amzn-RequestId'] = requestId;
-    const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
+    // Bytes stay bytes (the console's images and fonts), as API Gateway turns a base64 body into binary.
+    const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
     return { status: result.statusCode, headers: outHeaders, body };
+  }
+
+  /** The function serving a built-in route's handler, or undefined where this stack has none (as a deployment without it). */
+  private builtInTarget(handler: RouteHandler): KeysHandler | undefined {
+    switch (handler) {
+      case 'keys':
+        return this.options.keys;
+      case 'usage':
+        return this.options.usage;
+      case 'console':
+        return this.options.console;
+    }
   }
 
   /** An operator route's target: the upstream over HTTP, or the route's `localHandler` in process. */

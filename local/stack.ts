@@ -31,6 +31,8 @@ import { USAGE_TABLE_NAME } from '../core/usage-record';
 import { createUsageHandler } from '../lambdas/usage/app';
 import { createAuthorizer } from '../lambdas/authorizer/authorizer';
 import { createKeysHandler } from '../lambdas/keys/app';
+import { createConsoleHandler, loadConsoleFiles } from '../lambdas/console/app';
+import { CONSOLE_DIST } from '../tools/console-build';
 import { openApiSource } from '../lambdas/keys/openapi-route';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { ConcurrencyLimit, limited } from './concurrency';
@@ -85,6 +87,12 @@ export interface LocalStackOptions {
    * `KEYGATE_WEBHOOK_SECRET` from the environment decide.
    */
   readonly webhook?: { readonly url: string; readonly secret: string };
+  /**
+   * The built web console served at /console/ (read once, at start, as the console Lambda reads
+   * its copy at cold start). `npm start` builds it first (tools/console-build.ts).
+   * @default console/dist of this repository
+   */
+  readonly consoleDir?: string;
 }
 
 export interface LocalStack {
@@ -294,6 +302,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       openApi: openApiSource({ operatorRoutes, scopes: allScopes(options.config) }),
     });
     const usageReports = createUsageHandler({ reports, clock, logger });
+    const consoleSite = createConsoleHandler(loadConsoleFiles(options.consoleDir ?? CONSOLE_DIST));
     usage = new LocalUsageWriter({ home, logger, ...(options.usage?.flushMs !== undefined ? { flushMs: options.usage.flushMs } : {}) });
     const usageWriter = usage;
     const routeTable = fullRouteTable(operatorRoutes);
@@ -302,6 +311,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       authorizer: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), authorizer),
       keys: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), keys),
       usage: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), usageReports),
+      console: limited(new ConcurrencyLimit(LOCAL_CONCURRENCY), consoleSite),
       admittedUsageKey: ADMITTED_USAGE_KEY,
       routes: routeTable,
       allowQueryKey: options.config.allowQueryKey,

@@ -15,6 +15,7 @@ import { JavaMissingError } from './dynamodb-local';
 import { localConfig, localRoutes } from './config';
 import { launcherAncestors, lockHome, startWatchdog } from './process-guard';
 import { type LocalStack, startLocalStack } from './stack';
+import { ConsoleBuildError, ensureConsoleBuilt } from '../tools/console-build';
 
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => a !== '--in-memory');
@@ -71,6 +72,16 @@ process.on('unhandledRejection', (err) => void stop(1, `crashed: ${(err as Error
 try {
   const config = localConfig();
   const routes = localRoutes();
+  // The web console is part of npm start: built here when its sources changed (a no-op otherwise).
+  // A console that does not build leaves the API running; /console/ then answers 404 console_file_not_found.
+  const consoleBuilt = await ensureConsoleBuilt({ log: (line) => console.log(line) }).then(
+    () => true,
+    (err: unknown) => {
+      if (!(err instanceof ConsoleBuildError)) throw err;
+      console.error(`keygate: ${err.message}\nkeygate: starting without the web console.`);
+      return false;
+    },
+  );
   stack = await startLocalStack({
     home,
     inMemory,
@@ -100,6 +111,7 @@ try {
   } else {
     console.log(`Admin key: ${stack.adminKeyPath}`);
   }
+  if (consoleBuilt) console.log(`Console: ${stack.url}/console/  (sign in with the admin key)`);
   console.log(`Try:  curl -s ${stack.url}/v1/whoami -H "Authorization: Bearer $(cat ${stack.adminKeyPath})"`);
   console.log('Press Ctrl-C to stop.');
 } catch (err) {

@@ -64,7 +64,7 @@ function keyIdParam(event: APIGatewayProxyEvent): string {
 }
 
 /** The operations whose routes target the keys Lambda (core/routes.ts). */
-type KeysOperation = Exclude<Operation, 'usageReport'>;
+type KeysOperation = Exclude<Operation, 'usageReport' | 'consoleIndex' | 'consoleAsset'>;
 
 export function createKeysHandler(deps: KeysAppDeps): KeysHandler {
   const { service, clock } = deps;

@@ -1,6 +1,7 @@
 /** The client package keeps its own route table (it cannot import core/); it must equal the server's. */
 import { describe, expect, it } from 'vitest';
-import { ROUTES as SERVER_ROUTES } from '../../core/routes';
+// The console's pages are routes but not API operations: the client has no business with them.
+import { API_ROUTES as SERVER_ROUTES } from '../../core/routes';
 import { KeygateClient, ROUTES, routePath } from '../../packages/client/src/index';
 
 describe('client route table', () => {

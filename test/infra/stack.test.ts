@@ -200,6 +200,7 @@ describe('routes', () => {
     const arns = {
       keys: JSON.stringify(ref(k.stack, k.stack.managementApi.keysFunction.functionArn)),
       usage: JSON.stringify(ref(k.stack, k.stack.usageReports!.function.functionArn)),
+      console: JSON.stringify(ref(k.stack, k.stack.managementApi.consoleSite!.function.functionArn)),
     };
     for (const route of builtRoutes()) {
       const definition = ROUTES.find((r) => r.method === route.method && r.path === route.path)!;

@@ -59,6 +59,8 @@ export async function startTestStack(
     expiryScanSeconds?: number;
     /** Notification events also go to this webhook receiver, signed. */
     webhook?: { url: string; secret: string };
+    /** The built console to serve at /console/. @default console/dist */
+    consoleDir?: string;
   } = {},
 ): Promise<TestStack> {
   const home = mkdtempSync(join(tmpdir(), 'keygate-test-'));
@@ -78,6 +80,7 @@ export async function startTestStack(
     // A timer would add expiry events and audit entries to suites that assert exact lists.
     expiryScanSeconds: opts.expiryScanSeconds ?? 0,
     ...(opts.webhook ? { webhook: opts.webhook } : {}),
+    ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}),
   });
   const adminKey = stack.createdAdminKey!;
   return {

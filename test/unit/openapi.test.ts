@@ -10,7 +10,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, openApiDocument } from '../../core/api-contract';
 import { PROBLEM_CODES } from '../../core/problem-codes';
-import { type AuthorizationRule, ROUTES } from '../../core/routes';
+import { API_ROUTES, type AuthorizationRule, ROUTES } from '../../core/routes';
 import { serverUrlOf } from '../../lambdas/keys/openapi-route';
 
 type Doc = {
@@ -42,8 +42,8 @@ function resolve(ref: string): unknown {
 }
 
 describe('the OpenAPI document', () => {
-  it('lists every route of the route table under its method, with its operationId, scopes and cost', () => {
-    for (const route of ROUTES) {
+  it('lists every API route of the route table under its method, with its operationId, scopes and cost', () => {
+    for (const route of API_ROUTES) {
       const op = doc.paths[route.path]?.[route.method.toLowerCase()];
       expect(op, `${route.method} ${route.path}`).toBeDefined();
       expect(op!.operationId).toBe(route.operation);
@@ -51,11 +51,17 @@ describe('the OpenAPI document', () => {
       expect(op!['x-keygate-cost']).toBe(route.cost);
     }
     const documented = Object.values(doc.paths).reduce((n, methods) => n + Object.keys(methods).length, 0);
-    expect(documented).toBe(ROUTES.length);
+    expect(documented).toBe(API_ROUTES.length);
+  });
+
+  it('leaves the console\'s pages out: they are routes, not API operations (excludeFromDocument)', () => {
+    const consoleRoutes = ROUTES.filter((r) => r.excludeFromDocument);
+    expect(consoleRoutes.map((r) => r.path)).toEqual(['/console', '/console/{proxy+}']);
+    for (const route of consoleRoutes) expect(doc.paths[route.path], route.path).toBeUndefined();
   });
 
   it('requires a key (Bearer or X-API-Key, with the scopes as roles) exactly where the route table does', () => {
-    for (const route of ROUTES) {
+    for (const route of API_ROUTES) {
       const op = doc.paths[route.path]![route.method.toLowerCase()]!;
       if (!route.authorized) expect(op.security, route.path).toEqual([]);
       else expect(op.security).toEqual([{ bearerAuth: [...route.scopes] }, { apiKeyHeader: [...route.scopes] }]);

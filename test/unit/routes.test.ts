@@ -1,14 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { matchRoute, ROUTES, routeFor } from '../../core/routes';
+import { API_ROUTES, matchRoute, ROUTES, routeFor } from '../../core/routes';
 import { SCOPE_PATTERN } from '../../core/scopes';
 
 describe('ROUTES', () => {
-  it('every path starts with /v1/ or is /health', () => {
-    for (const r of ROUTES) expect(r.path === '/health' || r.path.startsWith('/v1/')).toBe(true);
+  it('every API path starts with /v1/ or is /health; the console is the only other, under /console', () => {
+    for (const r of ROUTES) {
+      if (r.handler === 'console') expect(r.path === '/console' || r.path.startsWith('/console/')).toBe(true);
+      else expect(r.path === '/health' || r.path.startsWith('/v1/')).toBe(true);
+    }
   });
 
-  it('only GET /health, the OpenAPI document and the leak report are unauthorized', () => {
-    expect(ROUTES.filter((r) => !r.authorized).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/openapi.json', 'GET /health', 'POST /v1/keys/revoke-leaked']);
+  it('only GET /health, the OpenAPI document, the leak report and the console are unauthorized', () => {
+    expect(ROUTES.filter((r) => !r.authorized).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /v1/openapi.json',
+      'GET /health',
+      'POST /v1/keys/revoke-leaked',
+      'GET /console',
+      'GET /console/{proxy+}',
+    ]);
+  });
+
+  it('serves the console by the console function, GET only, outside the API document', () => {
+    const site = ROUTES.filter((r) => r.handler === 'console');
+    expect(site.map((r) => `${r.method} ${r.path} ${r.operation}`)).toEqual(['GET /console consoleIndex', 'GET /console/{proxy+} consoleAsset']);
+    expect(site.every((r) => r.excludeFromDocument === true && r.scopes.length === 0)).toBe(true);
+    expect(API_ROUTES.some((r) => r.handler === 'console')).toBe(false);
+    expect(API_ROUTES.length).toBe(ROUTES.length - site.length);
+  });
+
+  it('matches /console/ to the console page and any deeper path to its files', () => {
+    expect(matchRoute('GET', '/console/')?.route.operation).toBe('consoleIndex');
+    expect(matchRoute('GET', '/console/assets/index-abc.js')).toMatchObject({ route: { operation: 'consoleAsset' }, pathParameters: { proxy: 'assets/index-abc.js' } });
+    expect(matchRoute('POST', '/console/')).toBeUndefined();
   });
 
   it('has each method and path once and each operation once', () => {
