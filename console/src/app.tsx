@@ -128,7 +128,7 @@ function Shell({ onSignOut }: { readonly onSignOut: () => void }) {
             </li>
           </ul>
         </nav>
-        <div class="caller" aria-label="Signed in as">
+        <div class="caller" role="group" aria-label="Signed in as">
           <span>
             Owner <strong>{who.ownerId}</strong>
           </span>

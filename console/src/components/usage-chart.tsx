@@ -37,7 +37,8 @@ export function UsageChart({ days }: { readonly days: readonly UsageDay[] }) {
     const xs = days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
     const plot = new uPlot(
       {
-        width: Math.max(320, Math.min(900, el.clientWidth || 640)),
+        // The box's inner width (padding 0.5rem each side), within reason.
+        width: Math.max(320, Math.min(1100, (el.clientWidth || 660) - 20)),
         height: 240,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
         scales: { x: { time: true } },
