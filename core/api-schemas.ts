@@ -76,7 +76,6 @@ export const API_SCHEMAS: Readonly<Record<Operation, OperationSchemas>> = {
     responses: { 201: { description: 'The new key, with its plaintext (shown this once).', schema: CreatedKey, headers: ['Location'] } },
   },
   importKeys: {
-    // TODO(issue 11, key import): the import helper sets the real body and answers.
     body: ImportKeysBody,
     responses: { 200: { description: 'What the import did (or, with dryRun, would do) for each row.', schema: ImportKeysResult } },
   },
