@@ -295,6 +295,45 @@ describe.skipIf(!HAS_CHROMIUM)('web console in Chromium', () => {
     expect(graceSeconds).toBeLessThanOrEqual(3600);
   });
 
+  it('replaces the chart with a note when usage analytics is off, and says when history is still computing', async () => {
+    // Prepare: the local stack always has analytics, so these two answers of the history query
+    // (GET /v1/keys/{id}/usage?from=&to=) are played by the browser's request interception,
+    // shaped as the API sends them; the live counters (no from/to) still come from the stack.
+    const k = await admin.createKey({ name: 'history-states', scopes: [], rateLimit: { limit: 10, windowSeconds: 60 } });
+    const { page } = await open();
+    await signIn(page, stack.adminKey);
+    const problem = { type: 'urn:keygate:problem:usage_analytics_off', title: 'Usage analytics is off', status: 404, code: 'usage_analytics_off', detail: 'from/to: usage history needs usage analytics.' };
+    await page.route(/\/v1\/keys\/[^/]+\/usage\?.*from=/, (route) => route.fulfill({ status: 404, contentType: 'application/problem+json', body: JSON.stringify(problem) }));
+    // Act
+    await page.goto(`${consoleUrl()}#/keys/${k.id}`);
+    // Assess
+    await expect.poll(() => page.getByText('Usage history is not available').count()).toBe(1);
+    expect(await page.locator('.chart').count()).toBe(0);
+    await expect.poll(() => page.getByRole('table', { name: 'Live usage counters' }).textContent()).toContain('Rate limit');
+    await expectAccessible(page);
+
+    // Prepare: a query that keeps running (202 with Location and Retry-After, as the API answers).
+    await page.unroute(/\/v1\/keys\/[^/]+\/usage\?.*from=/);
+    let asked = 0;
+    await page.route(/\/v1\/keys\/[^/]+\/usage\?.*from=/, (route) => {
+      asked++;
+      const url = new URL(route.request().url());
+      url.searchParams.set('queryId', 'q-console-test');
+      return route.fulfill({
+        status: 202,
+        contentType: 'application/json',
+        headers: { Location: url.pathname + url.search, 'Retry-After': '1' },
+        body: JSON.stringify({ status: 'running', queryId: 'q-console-test', retryAfterSeconds: 1 }),
+      });
+    });
+    // Act
+    await page.reload();
+    // Assess: the note, and the client asking again rather than giving up.
+    await expect.poll(() => page.getByText('Still computing the usage history').count()).toBe(1);
+    await expect.poll(() => asked, { timeout: 10_000 }).toBeGreaterThan(1);
+    expect(await page.locator('.chart').count()).toBe(0);
+  });
+
   it('revokes a key only after confirmation, and its badge says Revoked', async () => {
     // Prepare
     const victim = await admin.createKey({ name: 'revoke-me-please', scopes: ['echo:read'] });
