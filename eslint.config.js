@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 const cloudImports = ['@aws-sdk/*', 'aws-lambda', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '@middy/*', 'cdk-nag'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.keygate/', 'coverage/', 'packages/*/dist/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.keygate/', 'coverage/', 'packages/*/dist/', 'console/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
