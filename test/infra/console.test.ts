@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { CfnElement } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../core/routes';
@@ -116,5 +117,23 @@ describe('web console function', () => {
     expect(files).toContain('index.html');
     expect(files.some((f) => /^assets[/\\][\w-]+-[\w-]{6,}\.js$/.test(f))).toBe(true);
     expect(files).not.toContain(BUILD_STAMP);
+  });
+
+  it('answers from the bundle as deployed: the bundled handler finds the console beside it', async () => {
+    // Prepare: the bundled handler module, loaded as Lambda loads it
+    const key = String((fnProps().Code as { S3Key: unknown }).S3Key);
+    const dir = join(k.app.outdir, `asset.${key.replace(/\.zip$/, '')}`);
+    const { handler } = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { handler: (e: unknown) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }> };
+    const event = (path: string, resource: string, proxy?: string) => ({ resource, path, httpMethod: 'GET', headers: {}, pathParameters: proxy ? { proxy } : null, requestContext: { requestId: 'r1' } });
+
+    // Act
+    const index = await handler(event('/console/', '/console'));
+    const missing = await handler(event('/console/nope.js', '/console/{proxy+}', 'nope.js'));
+
+    // Assess
+    expect(index.statusCode).toBe(200);
+    expect(index.headers['Content-Type']).toBe('text/html; charset=utf-8');
+    expect(index.body).toMatch(/<script type="module"[^>]* src="\.\/assets\//);
+    expect(missing.statusCode).toBe(404);
   });
 });
