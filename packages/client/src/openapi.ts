@@ -1169,7 +1169,7 @@ export interface components {
                 readonly "application/problem+json": components["schemas"]["ProblemDetails"];
             };
         };
-        /** @description Problem details (RFC 9457). `code` is one of: `key_not_found`, `route_not_found`, `query_not_found`, `usage_analytics_off`. See docs/troubleshooting.md for each code's cause and fix. */
+        /** @description Problem details (RFC 9457). `code` is one of: `key_not_found`, `route_not_found`, `console_file_not_found`, `query_not_found`, `usage_analytics_off`. See docs/troubleshooting.md for each code's cause and fix. */
         readonly Problem404: {
             headers: {
                 readonly [name: string]: unknown;
