@@ -231,10 +231,10 @@ describe('a failed first create leaves nothing behind', () => {
   it('lets a second stage leave the account-level API Gateway logging role to the first', () => {
     const staging = buildKeygate({ bundle: false, context: { 'keygate:stackName': 'KeygateStaging', 'keygate:cloudWatchRole': false } });
     staging.template.resourceCountIs('AWS::ApiGateway::Account', 0);
-    // The five function roles (authorizer, keys, usage reports, anomaly detection, expiry scan),
-    // the usage delivery stream's, the anomaly and expiry schedules' and the audit export's two
-    // (its delivery stream, its EventBridge rule): no CloudWatch role among them.
-    staging.template.resourceCountIs('AWS::IAM::Role', 10);
+    // The six function roles (authorizer, keys, console, usage reports, anomaly detection, expiry
+    // scan), the usage delivery stream's, the anomaly and expiry schedules' and the audit export's
+    // two (its delivery stream, its EventBridge rule): no CloudWatch role among them.
+    staging.template.resourceCountIs('AWS::IAM::Role', 11);
     expect(Object.keys(staging.template.findResources('AWS::IAM::Role')).filter((id) => id.includes('CloudWatchRole'))).toEqual([]);
     k.template.resourceCountIs('AWS::ApiGateway::Account', 1);
   });
