@@ -30,3 +30,4 @@ export { type OperatorRoute, parseOperatorRoutes, RouteConfigError } from '../co
 export { resolveDeployment } from '../core/settings';
 export { WebhookDelivery, webhookUrlSetting, type WebhookDeliveryProps } from './webhook-delivery';
 export { Monitoring, type MonitoringProps, monitoringSettings } from './monitoring';
+export { ConsoleSite, type ConsoleSiteProps } from './console';
