@@ -8,15 +8,10 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { openApiDocument } from '../../core/api-contract';
 import type { AuthorizationRule } from '../../core/routes';
 import type { ScopeDefinition } from '../../core/scopes';
+import { header } from '../shared/http';
 
 /** A host name or address with an optional port; anything else is not echoed into the document. */
 const HOST = /^(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](?::\d{1,5})?$/;
-
-function header(event: APIGatewayProxyEvent, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [k, value] of Object.entries(event.headers ?? {})) if (k.toLowerCase() === wanted && value) return value;
-  return undefined;
-}
 
 /**
  * The base URL the caller reached this route through: scheme and Host, plus whatever precedes
@@ -24,7 +19,7 @@ function header(event: APIGatewayProxyEvent, name: string): string | undefined {
  * mapping on a custom domain, nothing on the local stack). Undefined when the Host is unusable.
  */
 export function serverUrlOf(event: APIGatewayProxyEvent): string | undefined {
-  const host = header(event, 'host');
+  const host = header(event, 'host') || undefined;
   if (!host || !HOST.test(host)) return undefined;
   const forwarded = header(event, 'x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
   const loopback = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?$/.test(host);

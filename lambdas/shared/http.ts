@@ -16,7 +16,7 @@ export function problem(body: ProblemBody, headers: Record<string, string> = {})
 }
 
 /** Header names are the client's: only own entries are read, never inherited ones such as `constructor`. */
-function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
   for (const [k, v] of Object.entries(event.headers ?? {})) if (k.toLowerCase() === name && v !== undefined) return v;
   return undefined;
 }
