@@ -7,7 +7,7 @@
  * API Gateway allows only flat string, number and boolean values, and hands them on as strings.
  */
 import type { LimitResult } from './limits';
-import { RATE_LIMIT_CONTEXT, RATE_LIMIT_HEADERS, rateLimitContext } from './limits';
+import { RATE_LIMIT_CONTEXT, RATE_LIMIT_HEADERS, rateLimitContext } from './rate-limit-headers';
 import type { AuthzRecord } from './records';
 import { DECISION_CONTEXT_KEY } from './usage-record';
 

@@ -34,6 +34,12 @@ export interface KeygateConfig {
    * docs/migration.md). Off: such keys are MALFORMED before any lookup, and importing them is refused.
    */
   readonly legacyKeys: boolean;
+  /**
+   * Requests per second (a rate limit's `limit / windowSeconds`) from which a key is a hot key,
+   * counted through per-container allowance leases instead of one write per request
+   * (`keygate:hotKeyThreshold`; core/hot-keys.ts, docs/rate-limiting.md#hot-keys). 0 = never.
+   */
+  readonly hotKeyThreshold: number;
 }
 
 export const DEFAULT_CONFIG: KeygateConfig = {
@@ -48,6 +54,7 @@ export const DEFAULT_CONFIG: KeygateConfig = {
   auditRetentionDays: 400,
   keyTemplates: [],
   legacyKeys: false,
+  hotKeyThreshold: 500,
 };
 
 function safeJson(text: string): unknown {
@@ -142,6 +149,7 @@ export function resolveConfig(partial: Partial<Record<keyof KeygateConfig, unkno
     auditRetentionDays: int('auditRetentionDays', 1, 3650),
     keyTemplates,
     legacyKeys: flag('legacyKeys'),
+    hotKeyThreshold: int('hotKeyThreshold', 0, 1_000_000),
   };
 }
 
@@ -176,6 +184,7 @@ const ENV_NAMES: Record<keyof KeygateConfig, string> = {
   auditRetentionDays: 'KEYGATE_AUDIT_RETENTION_DAYS',
   keyTemplates: 'KEYGATE_KEY_TEMPLATES',
   legacyKeys: 'KEYGATE_LEGACY_KEYS',
+  hotKeyThreshold: 'KEYGATE_HOT_KEY_THRESHOLD',
 };
 
 /** The key templates' variable: only the keys Lambda reads it (the authorizer's environment leaves it out). */
@@ -194,6 +203,7 @@ export function configToEnv(config: KeygateConfig): Record<string, string> {
     [ENV_NAMES.auditRetentionDays]: String(config.auditRetentionDays),
     // Only when on: the authorizer's 4 KB environment belongs to the routes, and absent reads as off.
     ...(config.legacyKeys ? { [ENV_NAMES.legacyKeys]: 'true' } : {}),
+    ...(config.hotKeyThreshold !== DEFAULT_CONFIG.hotKeyThreshold ? { [ENV_NAMES.hotKeyThreshold]: String(config.hotKeyThreshold) } : {}),
     ...(config.keyTemplates.length > 0 ? { [ENV_NAMES.keyTemplates]: JSON.stringify(config.keyTemplates) } : {}),
   };
 }

@@ -12,7 +12,7 @@
  * rejected mapping would roll back the whole deploy (docs/authorizer.md). Both the CDK stack
  * and the local gateway decide through {@link responseHeaderMappings}.
  */
-import { LIMITED_RESPONSE_HEADERS } from './limits';
+import { LIMITED_RESPONSE_HEADERS } from './rate-limit-headers';
 import type { ProblemCode } from './problem-codes';
 
 export type GatewayResponseType =

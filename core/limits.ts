@@ -13,7 +13,7 @@
  * only executes it. See docs/rate-limiting.md.
  */
 import type { ProblemCode } from './problem-codes';
-import type { AuthzRecord, Quota, RateLimit } from './records';
+import type { AuthzRecord, Quota, RateLimit, RatePolicy } from './records';
 
 export type LimitName = 'rate' | 'daily' | 'monthly';
 
@@ -179,6 +179,18 @@ export function nextCounterStep(plan: LimitPlan, write: CounterWrite, outcome: C
   return { write: { kind: 'reset', windows: w, cost, expected: current, next } };
 }
 
+/**
+ * What release() subtracts: one counter per limit, each conditional on its window still being
+ * the one `taken` was counted in. Fixed-window rate counters and quotas; other policies later.
+ */
+export function releaseParts(plan: LimitPlan, taken: LimitResult, _units: number): { window: string; count: string; windowId: number | string }[] {
+  const parts: { window: string; count: string; windowId: number | string }[] = [];
+  if (plan.rateLimit && taken.rate && taken.rate.policy === 'fixed') parts.push({ window: 'rw', count: 'rc', windowId: taken.rate.windowStart });
+  if (plan.quota?.daily !== undefined && taken.daily) parts.push({ window: 'dw', count: 'dc', windowId: windowsAt(new Date((taken.daily.resetAt - 1) * 1000)).day });
+  if (plan.quota?.monthly !== undefined && taken.monthly) parts.push({ window: 'mw', count: 'mc', windowId: windowsAt(new Date((taken.monthly.resetAt - 1) * 1000)).month });
+  return parts;
+}
+
 /** The counts a stored item shows at `now`, without counting anything (the usage endpoint). */
 export function countsAt(plan: LimitPlan, state: CounterState | undefined, now: Date): LimitResult {
   const w = advanceWindows(windowsAt(now, plan.rateLimit?.windowSeconds), state, plan);
@@ -199,18 +211,39 @@ export function blockingLimits(plan: LimitPlan, counts: Counts, cost = 1): Limit
 }
 
 export interface LimitStatus {
+  /** For a token bucket: its capacity (`burst`). */
   readonly limit: number;
   readonly used: number;
   readonly remaining: number;
-  /** epoch seconds */
+  /** Epoch seconds at which `remaining` is back to `limit` if nothing more is admitted (fixed windows: the window's end). */
   readonly resetAt: number;
+  /**
+   * Epoch seconds at which a request of the decided cost fits this limit again, if nothing more
+   * is admitted: never later than `resetAt`, and the time of the decision when it fits now. For
+   * fixed windows and quotas it is the window's end whenever the limit is exhausted.
+   * Retry-After is computed from the blocking limits' retryAt, so it is never early.
+   */
+  readonly retryAt: number;
+}
+
+/** The rate limit's own numbers: its status plus how it counts. */
+export interface RateStatus extends LimitStatus {
+  readonly policy: RatePolicy;
+  readonly windowSeconds: number;
+  /**
+   * Epoch seconds at which the interval the count covers starts: the fixed window's start; for
+   * `sliding`, the start of the oldest sub-window counted; for `tokenBucket`, `resetAt − windowSeconds`.
+   */
+  readonly windowStart: number;
+  /** Token bucket only: its capacity (= limit above). */
+  readonly burst?: number;
 }
 
 export interface LimitResult {
   readonly admitted: boolean;
   /** The limit that refused the request (the latest-resetting one when several did). */
   readonly blocking?: LimitName;
-  readonly rate?: LimitStatus & { readonly windowSeconds: number; readonly windowStart: number };
+  readonly rate?: RateStatus;
   readonly daily?: LimitStatus;
   readonly monthly?: LimitStatus;
 }
@@ -222,6 +255,7 @@ export function limitResult(plan: LimitPlan, counts: Counts, w: Windows, blockin
     used,
     remaining: Math.max(0, limit - used),
     resetAt,
+    retryAt: resetAt,
   });
   const resets: Record<LimitName, number> = { rate: w.rateReset, daily: w.dayReset, monthly: w.monthReset };
   const decisive = [...blocking].sort((a, b) => resets[b] - resets[a])[0];
@@ -229,7 +263,7 @@ export function limitResult(plan: LimitPlan, counts: Counts, w: Windows, blockin
     admitted: blocking.length === 0,
     ...(decisive ? { blocking: decisive } : {}),
     ...(plan.rateLimit
-      ? { rate: { ...status(plan.rateLimit.limit, counts.rate, w.rateReset), windowSeconds: plan.rateLimit.windowSeconds, windowStart: w.rateStart } }
+      ? { rate: { ...status(plan.rateLimit.limit, counts.rate, w.rateReset), policy: 'fixed', windowSeconds: plan.rateLimit.windowSeconds, windowStart: w.rateStart } }
       : {}),
     ...(plan.quota?.daily !== undefined ? { daily: status(plan.quota.daily, counts.daily, w.dayReset) } : {}),
     ...(plan.quota?.monthly !== undefined ? { monthly: status(plan.quota.monthly, counts.monthly, w.monthReset) } : {}),
@@ -241,44 +275,6 @@ export function headlineStatus(r: LimitResult): LimitStatus | undefined {
   if (r.blocking) return r[r.blocking];
   const all = [r.rate, r.daily, r.monthly].filter((s): s is LimitStatus => s !== undefined);
   return all.sort((a, b) => a.remaining - b.remaining || a.resetAt - b.resetAt)[0];
-}
-
-
-/** Authorizer context keys carrying the headline limit (flat values, as API Gateway requires). */
-export const RATE_LIMIT_CONTEXT = {
-  limit: 'rateLimitLimit',
-  remaining: 'rateLimitRemaining',
-  reset: 'rateLimitReset',
-  retryAfter: 'retryAfter',
-} as const;
-
-/** Response header → context key, for successful responses (backend middleware). */
-export const RATE_LIMIT_HEADERS: Readonly<Record<string, string>> = {
-  'X-RateLimit-Limit': RATE_LIMIT_CONTEXT.limit,
-  'X-RateLimit-Remaining': RATE_LIMIT_CONTEXT.remaining,
-  'X-RateLimit-Reset': RATE_LIMIT_CONTEXT.reset,
-};
-
-/** The same plus Retry-After, for the 429 gateway response. */
-export const LIMITED_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
-  'Retry-After': RATE_LIMIT_CONTEXT.retryAfter,
-  ...RATE_LIMIT_HEADERS,
-};
-
-/** The context values for a result: the headline limit's numbers, or nothing when no limit applies. */
-export function rateLimitContext(r: LimitResult | undefined, now: Date): Record<string, number> {
-  const s = r ? headlineStatus(r) : undefined;
-  if (!s) return {};
-  return {
-    [RATE_LIMIT_CONTEXT.limit]: s.limit,
-    [RATE_LIMIT_CONTEXT.remaining]: s.remaining,
-    [RATE_LIMIT_CONTEXT.reset]: s.resetAt,
-    [RATE_LIMIT_CONTEXT.retryAfter]: secondsUntil(s, now),
-  };
-}
-
-function secondsUntil(s: LimitStatus, now: Date): number {
-  return Math.max(1, Math.ceil(s.resetAt - now.getTime() / 1000));
 }
 
 export const PROBLEM_CODE_FOR: Record<LimitName, ProblemCode> = {

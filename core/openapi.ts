@@ -8,7 +8,7 @@
  * This module only assembles: it takes JSON Schemas already converted, so it depends on no
  * schema library and no cloud SDK.
  */
-import { RATE_LIMIT_HEADERS } from './limits';
+import { RATE_LIMIT_HEADERS } from './rate-limit-headers';
 import { PROBLEM_CODES, type ProblemCode } from './problem-codes';
 import { API_ROUTES, type AuthorizationRule, HTTP_METHODS, type Operation, type RouteDefinition, templateParameters } from './routes';
 import type { ScopeDefinition } from './scopes';

@@ -55,6 +55,12 @@ export interface CounterStore {
   consume(keyId: string, plan: LimitPlan, now: Date, cost?: number): Promise<LimitResult>;
   /** The current counts, without counting anything. */
   peek(keyId: string, plan: LimitPlan, now: Date): Promise<LimitResult>;
+  /**
+   * Gives back `units` that a consume answered with `taken` counted but nobody used (a hot key's
+   * unused lease, core/hot-keys.ts): subtracted from each counter of the plan whose window is
+   * still the one `taken` was counted in, never below zero. Counters that moved on are left alone.
+   */
+  release(keyId: string, plan: LimitPlan, taken: LimitResult, units: number, now: Date): Promise<void>;
 }
 
 /** Domain events (EventBridge in AWS; a local file locally). */

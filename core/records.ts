@@ -5,9 +5,27 @@ import type { KeyEnvironment } from './key-format';
 export type StoredStatus = 'active' | 'revoked';
 export type KeyStatus = StoredStatus | 'expired';
 
+/**
+ * How a rate limit counts (docs/rate-limiting.md#policies):
+ *   fixed        `limit` per epoch-aligned window of `windowSeconds` (the default; up to 2× across a boundary)
+ *   sliding      at most `limit` in any `windowSeconds`-long interval (sub-window counter, never over)
+ *   tokenBucket  refills `limit` per `windowSeconds` continuously, holds at most `burst` (GCRA)
+ */
+export type RatePolicy = 'fixed' | 'sliding' | 'tokenBucket';
+export const RATE_POLICIES: readonly RatePolicy[] = ['fixed', 'sliding', 'tokenBucket'];
+
 export interface RateLimit {
   readonly limit: number;
   readonly windowSeconds: number;
+  /** Absent = `fixed` (every key created before policies existed). */
+  readonly policy?: RatePolicy;
+  /** Token bucket only: the most requests admitted at once from a full bucket. @default limit */
+  readonly burst?: number;
+}
+
+/** The policy a rate limit counts with (absent = fixed). */
+export function ratePolicyOf(r: RateLimit): RatePolicy {
+  return r.policy ?? 'fixed';
 }
 
 export interface Quota {
@@ -36,6 +54,12 @@ export interface KeyRecord {
   readonly revokedAt?: string;
   readonly replaces?: string;
   readonly replacedBy?: string;
+  /**
+   * The counters this key counts against: the id of the first key of its rotation chain, set on
+   * every key a rotation produces (core/key-service.ts), so old and new key share one allowance.
+   * Absent = the key's own id.
+   */
+  readonly lineage?: string;
   readonly rateLimit?: RateLimit;
   readonly quota?: Quota;
   readonly allowedIps?: readonly string[];
@@ -68,8 +92,15 @@ export interface AuthzRecord {
   readonly status: StoredStatus;
   readonly expiresAt?: string;
   readonly allowedIps?: readonly string[];
+  /** See KeyRecord.lineage. */
+  readonly lineage?: string;
   readonly rateLimit?: RateLimit;
   readonly quota?: Quota;
+}
+
+/** The id of the counter item a key's limits are counted on: its lineage, else its own id. */
+export function counterIdOf(key: Pick<AuthzRecord, 'keyId' | 'lineage'>): string {
+  return key.lineage ?? key.keyId;
 }
 
 export function authzProjection(r: Pick<KeyRecord, keyof Omit<AuthzRecord, 'keyId'> | 'id'>): AuthzRecord {
@@ -81,6 +112,7 @@ export function authzProjection(r: Pick<KeyRecord, keyof Omit<AuthzRecord, 'keyI
     status: r.status,
     ...(r.expiresAt !== undefined ? { expiresAt: r.expiresAt } : {}),
     ...(r.allowedIps !== undefined ? { allowedIps: r.allowedIps } : {}),
+    ...(r.lineage !== undefined ? { lineage: r.lineage } : {}),
     ...(r.rateLimit !== undefined ? { rateLimit: r.rateLimit } : {}),
     ...(r.quota !== undefined ? { quota: r.quota } : {}),
   };

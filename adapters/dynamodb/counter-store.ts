@@ -26,6 +26,7 @@ import {
   planIsEmpty,
 } from '../../core/limits';
 import { type CounterStore, DependencyError } from '../../core/ports';
+import { releaseParts } from '../../core/limits';
 import { dynamoDependencyError, isConditionFailure } from './errors';
 
 const MAX_WRITES = 8;
@@ -112,6 +113,30 @@ export class DynamoCounterStore implements CounterStore {
     }
     if ('done' in step) return step.done;
     throw new DependencyError('counter contention: too many concurrent window resets', true);
+  }
+
+  async release(keyId: string, plan: LimitPlan, taken: LimitResult, units: number, _now: Date): Promise<void> {
+    if (units <= 0) return;
+    // Each counter separately: one whose window moved on is left alone (its condition fails).
+    const parts = releaseParts(plan, taken, units);
+    await Promise.all(
+      parts.map(async (p) => {
+        try {
+          await this.doc.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: counterKey(keyId),
+              UpdateExpression: `ADD #c :neg`,
+              ConditionExpression: `#w = :w AND #c >= :units`,
+              ExpressionAttributeNames: { '#c': p.count, '#w': p.window },
+              ExpressionAttributeValues: { ':neg': -units, ':w': p.windowId, ':units': units },
+            }),
+          );
+        } catch (err) {
+          if (!isConditionFailure(err)) throw dynamoDependencyError('counter release', err);
+        }
+      }),
+    );
   }
 
   private async execute(keyId: string, plan: LimitPlan, write: CounterWrite): Promise<CounterWriteOutcome> {

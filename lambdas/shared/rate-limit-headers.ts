@@ -9,7 +9,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { headersFromContext } from '../../core/authorizer-context';
-import { RATE_LIMIT_HEADERS } from '../../core/limits';
+import { RATE_LIMIT_HEADERS } from '../../core/rate-limit-headers';
 
 export { RATE_LIMIT_HEADERS };
 

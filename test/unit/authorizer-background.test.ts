@@ -33,6 +33,7 @@ function setup(opts: { writeMs: number; publishMs: number }) {
   const counters: CounterStore = {
     consume: async (_id, plan: LimitPlan) => limitResult(plan, { rate: 0, daily: 8, monthly: 0 }, windowsAt(NOW), []),
     peek: async () => ({ admitted: true }),
+    release: async () => {},
   };
   const events: EventSink = {
     publish: async (e) => {

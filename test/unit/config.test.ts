@@ -24,6 +24,7 @@ describe('resolveConfig', () => {
       auditRetentionDays: 400,
       keyTemplates: [],
       legacyKeys: false,
+      hotKeyThreshold: 500,
     });
     expect(resolveConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -52,6 +53,7 @@ describe('resolveConfig', () => {
       auditRetentionDays: 90,
       keyTemplates: [],
       legacyKeys: false,
+      hotKeyThreshold: 500,
     });
   });
 
@@ -203,6 +205,7 @@ describe('configFromContext', () => {
       auditRetentionDays: 400,
       keyTemplates: [],
       legacyKeys: false,
+      hotKeyThreshold: 500,
     });
     expect(asked.sort()).toEqual(Object.keys(DEFAULT_CONFIG).map((k) => `keygate:${k}`).sort());
   });
