@@ -17,7 +17,7 @@ import { effectivePlan, planIsEmpty } from './limits';
 import { type MetricService, type MetricsRecorder, noMetrics } from './metrics';
 import type { Clock, CounterStore, EventSink, KeyRepository, Logger } from './ports';
 import { type LastUsedTracker, publishInBackground, quotaWarnings } from './usage-signals';
-import type { AuthzRecord } from './records';
+import { type AuthzRecord, counterIdOf } from './records';
 
 export interface KeySources {
   readonly headers?: Readonly<Record<string, string | undefined>> | null;
@@ -179,7 +179,7 @@ export class KeyVerifier {
     const started = performance.now();
     let limits;
     try {
-      limits = await this.counters.consume(outcome.key.keyId, plan, now, cost);
+      limits = await this.counters.consume(counterIdOf(outcome.key), plan, now, cost);
     } finally {
       this.metrics.timing('StoreLatency', this.dims.counterWrite, performance.now() - started);
     }
