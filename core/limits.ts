@@ -191,6 +191,31 @@ export function releaseParts(plan: LimitPlan, taken: LimitResult, _units: number
   return parts;
 }
 
+/**
+ * Until when (epoch ms) units counted by the decision `result` may be spent later without ever
+ * breaking the plan's bounds: the end of the accounting unit they were counted in (the fixed
+ * window; for `sliding`, the sub-window), and never past the end of a quota's day or month.
+ * Undefined when they must be spent at once (`tokenBucket`: units taken from the bucket now
+ * and spent later would let a later interval hold more than `burst` plus its refill).
+ * Hot-key leases (core/hot-keys.ts) expire at this time.
+ */
+export function leaseValidUntil(plan: LimitPlan, result: LimitResult): number | undefined {
+  let until = Number.POSITIVE_INFINITY;
+  if (plan.rateLimit) {
+    const rate = result.rate;
+    if (!rate || rate.policy === 'tokenBucket') return undefined;
+    until = Math.min(until, rate.policy === 'sliding' ? subWindowEnd(rate) : rate.resetAt * 1000);
+  }
+  if (result.daily) until = Math.min(until, result.daily.resetAt * 1000);
+  if (result.monthly) until = Math.min(until, result.monthly.resetAt * 1000);
+  return Number.isFinite(until) ? until : undefined;
+}
+
+/** Placeholder until the sliding policy lands: the end of the sub-window a sliding result was counted in. */
+function subWindowEnd(rate: RateStatus): number {
+  return rate.resetAt * 1000;
+}
+
 /** The counts a stored item shows at `now`, without counting anything (the usage endpoint). */
 export function countsAt(plan: LimitPlan, state: CounterState | undefined, now: Date): LimitResult {
   const w = advanceWindows(windowsAt(now, plan.rateLimit?.windowSeconds), state, plan);
