@@ -14,7 +14,7 @@ import { decideRow, IMPORT_CONCURRENCY, type ImportDraft, type ImportPlan, type 
 import { notFound, ProblemError } from './problem';
 import { effectivePlan, type LimitStatus } from './limits';
 import { type AuditStore, type Clock, ConflictError, type CounterStore, type EventSink, type KeyRepository, type Logger } from './ports';
-import { effectiveStatus, type KeyRecord, type KeyView, type SealedFields, type SealedKeyRecord, toView } from './records';
+import { counterIdOf, effectiveStatus, type KeyRecord, type KeyView, type RatePolicy, type SealedFields, type SealedKeyRecord, toView } from './records';
 import { ADMIN_SCOPE } from './scopes';
 import type { CreateKeyInput, ListKeysQuery, RotateKeyInput, UpdateKeyInput } from './validation';
 
@@ -60,7 +60,7 @@ const FALLBACK_RETENTION_DAYS = 400;
 type UsageWindow = { limit: number; used: number; remaining: number; resetAt: string };
 export interface KeyUsage {
   readonly keyId: string;
-  readonly rateLimit: (UsageWindow & { windowSeconds: number; windowStart: string }) | null;
+  readonly rateLimit: (UsageWindow & { policy: RatePolicy; windowSeconds: number; windowStart: string; burst?: number }) | null;
   readonly quota: { daily: UsageWindow | null; monthly: UsageWindow | null };
 }
 
@@ -226,15 +226,27 @@ export class KeyService {
     return copy as unknown as KeyRecord;
   }
 
-  /** Live counters of a key's limits (the deployment default rate limit applies when it has none). */
+  /**
+   * Live counters of a key's limits (the deployment default rate limit applies when it has none).
+   * A rotated key reads its lineage's counters, so both keys of a rotation report the same numbers,
+   * each against its own plan (docs/rate-limiting.md#rotation-shares-one-allowance).
+   */
   async usage(caller: Caller, id: string): Promise<KeyUsage> {
     const record = await this.load(caller, id);
     if (!this.deps.counters) throw new Error('usage needs a counter store');
     const plan = effectivePlan(record, this.deps.config.defaultRateLimit);
-    const r = await this.deps.counters.peek(record.id, plan, this.deps.clock.now());
+    const r = await this.deps.counters.peek(counterIdOf({ keyId: record.id, lineage: record.lineage }), plan, this.deps.clock.now());
     return {
       keyId: record.id,
-      rateLimit: r.rate ? { ...usageWindow(r.rate), windowSeconds: r.rate.windowSeconds, windowStart: iso(r.rate.windowStart) } : null,
+      rateLimit: r.rate
+        ? {
+            ...usageWindow(r.rate),
+            policy: r.rate.policy,
+            windowSeconds: r.rate.windowSeconds,
+            windowStart: iso(r.rate.windowStart),
+            ...(r.rate.burst !== undefined ? { burst: r.rate.burst } : {}),
+          }
+        : null,
       quota: { daily: r.daily ? usageWindow(r.daily) : null, monthly: r.monthly ? usageWindow(r.monthly) : null },
     };
   }
@@ -332,6 +344,9 @@ export class KeyService {
       // The new key keeps the old key's absolute expiry, if it had one.
       expiresAt: old.expiresAt,
       replaces: old.id,
+      // One allowance per chain: the new key counts on the counters of the chain's first key
+      // (core/records.ts counterIdOf), so a rotation never hands out a second allowance.
+      lineage: old.lineage ?? old.id,
       rateLimit: old.rateLimit,
       quota: old.quota,
       allowedIps: old.allowedIps,

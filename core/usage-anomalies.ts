@@ -11,6 +11,7 @@
  */
 import { ConfigError } from './config';
 import { type Clock, type CounterStore, DependencyError, type EventSink, type KeyRepository, type Logger } from './ports';
+import { counterIdOf } from './records';
 import type { RawRow, ReportParameter, UsageQueryEngine } from './usage-reports';
 import { MISSING, USAGE_PARTITION } from './usage-record';
 
@@ -524,7 +525,8 @@ async function quotaEvents(candidates: readonly RawRow[], hourStartMs: number, o
     if (!record?.quota || record.status === 'revoked') return [];
     if (record.quota.daily === undefined && record.quota.monthly === undefined) return [];
     // Only the quota matters here: a plan without the rate limit peeks only the quota windows.
-    const limits = await o.counters.peek(keyId, { quota: record.quota }, now);
+    // A rotated key's quota is counted on its lineage's item, shared with the key it replaced.
+    const limits = await o.counters.peek(counterIdOf({ keyId, lineage: record.lineage }), { quota: record.quota }, now);
     const hourlyRate = num(row, 'requests');
     const out: AnomalyEvent[] = [];
     for (const window of ['daily', 'monthly'] as const) {

@@ -48,11 +48,11 @@ const ALL_KEYS = 'KEYS';
 
 const RECORD_FIELDS = [
   'id', 'ownerId', 'name', 'environment', 'start', 'hash', 'scopes', 'status', 'createdAt', 'createdBy', 'updatedAt',
-  'expiresAt', 'lastUsedAt', 'revokedAt', 'replaces', 'replacedBy', 'rateLimit', 'quota', 'allowedIps', 'sealed', 'version',
+  'expiresAt', 'lastUsedAt', 'revokedAt', 'replaces', 'replacedBy', 'lineage', 'rateLimit', 'quota', 'allowedIps', 'sealed', 'version',
   'auditHead', 'template', 'externalId', 'importedAt',
 ] as const;
 
-const AUTHZ_FIELDS = ['keyId', 'ownerId', 'environment', 'scopes', 'status', 'expiresAt', 'allowedIps', 'rateLimit', 'quota'] as const;
+const AUTHZ_FIELDS = ['keyId', 'ownerId', 'environment', 'scopes', 'status', 'expiresAt', 'allowedIps', 'lineage', 'rateLimit', 'quota'] as const;
 
 function pick<T extends object>(item: Record<string, unknown>, fields: readonly string[]): T {
   const out: Record<string, unknown> = {};

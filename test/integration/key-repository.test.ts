@@ -147,6 +147,30 @@ describe('DynamoKeyRepository on DynamoDB Local', () => {
     expect((await repo.getById(created.id))?.replaces).toBe(old.id);
   });
 
+  it('stores a rotated key’s lineage on the record and on the hash item, and no lineage on a key without one', async () => {
+    // Prepare
+    const old = await create(record({ rateLimit: { limit: 5, windowSeconds: 60 } }));
+    const created = record({ replaces: old.id, lineage: old.id, rateLimit: { limit: 5, windowSeconds: 60 } });
+    const r = rotation(old, { ...old, replacedBy: created.id, version: 2 }, created);
+    // Act
+    await repo.rotate(r.old.record, r.created.record, [r.old.entry, r.created.entry]);
+    // Assess: the authorizer's read carries the lineage it counts on; the old key has none (its own id)
+    expect(await repo.getById(created.id)).toEqual(r.created.record);
+    expect((await repo.getById(created.id))?.lineage).toBe(old.id);
+    expect(await repo.getAuthzByHash(created.hash)).toMatchObject({ keyId: created.id, lineage: old.id });
+    expect(await repo.getById(old.id)).not.toHaveProperty('lineage');
+    expect(await repo.getAuthzByHash(old.hash)).not.toHaveProperty('lineage');
+  });
+
+  it('keeps the lineage on the hash item when the key is updated later', async () => {
+    // Prepare
+    const stored = await create(record({ lineage: 'key_01JDZ8Q6N3V0000000000000AA' }));
+    // Act
+    await update(stored, { ...stored, rateLimit: { limit: 9, windowSeconds: 60 }, version: 2 });
+    // Assess
+    expect(await repo.getAuthzByHash(stored.hash)).toMatchObject({ lineage: 'key_01JDZ8Q6N3V0000000000000AA', rateLimit: { limit: 9, windowSeconds: 60 } });
+  });
+
   it('lists by owner newest first with a cursor, and filters by status', async () => {
     const owner = `owner-${Date.now()}`;
     const made: SealedKeyRecord[] = [];

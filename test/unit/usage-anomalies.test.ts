@@ -2,8 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/config';
 import type { EventSink } from '../../core/ports';
+import type { SealedKeyRecord } from '../../core/records';
 import {
   type AnomalyClaim,
+  type AnomalyEvent,
   type AnomalyLedger,
   anomalyEvents,
   anomalyQueries,
@@ -199,5 +201,27 @@ describe('detectAnomalies over in-memory ports', () => {
     expect(failed.failed).toEqual([{ rule: 'failedAuth', subject: '203.0.113.9', message: 'bus down', retryable: true }]);
     expect(retried.published).toHaveLength(1);
     expect(again).toMatchObject({ published: [], alreadyPublished: 1, failed: [] });
+  });
+
+  it('projects a rotated key’s quota from its lineage’s counters, which it shares with the key it replaced', async () => {
+    // Prepare: the new key of a rotation (lineage = the first key) used 100 in the hour
+    const first = 'key_01JDZ8Q6N3V00000000000001';
+    const rotated = 'key_01JDZ8Q6N3V00000000000002';
+    const engine = new TableEngine((sql) => (sql.includes('"baselineRequests"') || sql.includes('"errors"') || sql.includes('"sourceIp"') ? [] : [{ keyId: rotated, requests: 100 }]));
+    const record = { id: rotated, ownerId: 'acme', status: 'active', lineage: first, quota: { daily: 1000 } } as unknown as SealedKeyRecord;
+    const peeked: string[] = [];
+    const endOfDay = Date.parse('2030-03-09T00:00:00Z') / 1000;
+    const counters = {
+      peek: async (id: string) => {
+        peeked.push(id);
+        return { admitted: true, daily: { limit: 1000, used: 800, remaining: 200, resetAt: endOfDay, retryAt: endOfDay } };
+      },
+    };
+    const sent: AnomalyEvent[] = [];
+    // Act
+    const result = await detectAnomalies({ ...base(engine, new MemoryLedger(), { publish: async (e) => void sent.push(e as AnomalyEvent) }), keys: { getById: async (id: string) => (id === rotated ? record : undefined) }, counters });
+    // Assess
+    expect(peeked).toEqual([first]);
+    expect(result.published).toMatchObject([{ rule: 'quotaProjection', keyId: rotated, quota: 'daily', observed: { used: 800, hourlyRequests: 100 } }]);
   });
 });
