@@ -4,7 +4,7 @@
  * CDK stack hands each function and the local stack hands the handlers).
  */
 import type { RateLimit } from './records';
-import { type KeyTemplate, parseKeyTemplates } from './key-templates';
+import { type KeyTemplate, parseKeyTemplates, RATE_LIMIT_SHAPE, readRateLimit } from './key-templates';
 import { mergeScopes, SCOPE_PATTERN, type ScopeDefinition } from './scopes';
 
 export interface KeygateConfig {
@@ -112,14 +112,11 @@ export function resolveConfig(partial: Partial<Record<keyof KeygateConfig, unkno
     const d = partial.defaultRateLimit;
     if (d === null || d === 'none') defaultRateLimit = null;
     else {
-      const o = (typeof d === 'string' ? safeJson(d) : d) as { limit?: unknown; windowSeconds?: unknown } | null;
-      if (
-        !o || typeof o !== 'object' || !Number.isInteger(o.limit) || (o.limit as number) < 1 || (o.limit as number) > 1_000_000 ||
-        !Number.isInteger(o.windowSeconds) || (o.windowSeconds as number) < 1 || (o.windowSeconds as number) > 3600
-      ) {
-        throw new ConfigError('defaultRateLimit must be null or {limit: 1..1000000, windowSeconds: 1..3600}');
+      const r = readRateLimit(typeof d === 'string' ? safeJson(d) : d);
+      if (!('rateLimit' in r)) {
+        throw new ConfigError(r.member === undefined ? `defaultRateLimit must be null or ${RATE_LIMIT_SHAPE}` : `defaultRateLimit.${r.member} ${r.message}`);
       }
-      defaultRateLimit = { limit: o.limit as number, windowSeconds: o.windowSeconds as number };
+      defaultRateLimit = r.rateLimit;
     }
   }
   const thresholdRaw = partial.quotaWarningThreshold ?? DEFAULT_CONFIG.quotaWarningThreshold;

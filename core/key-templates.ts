@@ -6,7 +6,7 @@
  */
 import { normalizeCidr } from './cidr';
 import { KEY_ENVIRONMENTS, type KeyEnvironment } from './key-format';
-import type { Quota, RateLimit } from './records';
+import { type Quota, RATE_POLICIES, type RateLimit, type RatePolicy } from './records';
 import { SCOPE_PATTERN } from './scopes';
 import { LIMITS } from './validation';
 
@@ -37,6 +37,45 @@ const TEMPLATE_FIELDS = ['name', 'description', 'scopes', 'rateLimit', 'quota', 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
+const RATE_LIMIT_MEMBERS = ['limit', 'windowSeconds', 'policy', 'burst'];
+
+/** What a rate limit in the deployment config looks like, for messages. */
+export const RATE_LIMIT_SHAPE =
+  `{limit: 1..${LIMITS.rateLimitMax}, windowSeconds: ${LIMITS.windowSecondsMin}..${LIMITS.windowSecondsMax}, ` +
+  `policy?: ${RATE_POLICIES.map((p) => JSON.stringify(p)).join(' | ')}, burst?: 1..${LIMITS.rateLimitMax} (tokenBucket only)}`;
+
+/**
+ * A rate limit from the deployment config (a key template's, `keygate:defaultRateLimit`): the
+ * same rules as the API's `RateLimit` (core/schemas.ts), written without valibot because the
+ * authorizer bundles this module. Either the limit, copied with only the members given (no
+ * policy is added: absent = fixed), or the first problem: the member it is about (undefined =
+ * the value itself) and a message completing "<member> ...".
+ */
+export function readRateLimit(raw: unknown): { readonly rateLimit: RateLimit } | { readonly member?: string; readonly message: string } {
+  if (!isObject(raw)) return { message: `must be ${RATE_LIMIT_SHAPE}` };
+  const unknown = Object.keys(raw).find((k) => !RATE_LIMIT_MEMBERS.includes(k));
+  if (unknown !== undefined) return { member: unknown.slice(0, 64), message: `is not a rate-limit member (${RATE_LIMIT_MEMBERS.join(', ')})` };
+  if (!isInt(raw.limit, 1, LIMITS.rateLimitMax)) return { member: 'limit', message: `must be an integer from 1 to ${LIMITS.rateLimitMax}` };
+  if (!isInt(raw.windowSeconds, LIMITS.windowSecondsMin, LIMITS.windowSecondsMax)) {
+    return { member: 'windowSeconds', message: `must be an integer from ${LIMITS.windowSecondsMin} to ${LIMITS.windowSecondsMax}` };
+  }
+  if (raw.policy !== undefined && !RATE_POLICIES.includes(raw.policy as RatePolicy)) {
+    return { member: 'policy', message: `must be ${RATE_POLICIES.map((p) => JSON.stringify(p)).join(', ').replace(/, ([^,]*)$/, ' or $1')}` };
+  }
+  if (raw.burst !== undefined) {
+    if (!isInt(raw.burst, 1, LIMITS.rateLimitMax)) return { member: 'burst', message: `must be an integer from 1 to ${LIMITS.rateLimitMax}` };
+    if (raw.policy !== 'tokenBucket') return { member: 'burst', message: 'is only allowed with policy "tokenBucket"' };
+  }
+  return {
+    rateLimit: {
+      limit: raw.limit,
+      windowSeconds: raw.windowSeconds,
+      ...(raw.policy !== undefined ? { policy: raw.policy as RatePolicy } : {}),
+      ...(raw.burst !== undefined ? { burst: raw.burst as number } : {}),
+    },
+  };
+}
+
 /**
  * Validates `keygate:keyTemplates` (an array of templates) against the deployment's scopes.
  * `fail` throws; every message names the template and the field.
@@ -64,14 +103,11 @@ export function parseKeyTemplates(raw: unknown, knownScopes: readonly string[], 
     }
     const unknown = (scopes as string[]).filter((s) => !knownScopes.includes(s));
     if (unknown.length > 0) fail(`${at('scopes')} names scopes this deployment does not define: ${unknown.join(', ')}`);
+    let rateLimit: RateLimit | undefined;
     if (t.rateLimit !== undefined) {
-      const r = t.rateLimit;
-      if (
-        !isObject(r) || Object.keys(r).some((k) => k !== 'limit' && k !== 'windowSeconds') ||
-        !isInt(r.limit, 1, LIMITS.rateLimitMax) || !isInt(r.windowSeconds, LIMITS.windowSecondsMin, LIMITS.windowSecondsMax)
-      ) {
-        fail(`${at('rateLimit')} must be {limit: 1..${LIMITS.rateLimitMax}, windowSeconds: ${LIMITS.windowSecondsMin}..${LIMITS.windowSecondsMax}}`);
-      }
+      const r = readRateLimit(t.rateLimit);
+      if (!('rateLimit' in r)) fail(`${at(r.member === undefined ? 'rateLimit' : `rateLimit.${r.member}`)} ${r.message}`);
+      rateLimit = r.rateLimit;
     }
     if (t.quota !== undefined) {
       const q = t.quota;
@@ -100,7 +136,7 @@ export function parseKeyTemplates(raw: unknown, knownScopes: readonly string[], 
       name: name as string,
       ...(t.description !== undefined ? { description: t.description as string } : {}),
       scopes: [...new Set(scopes as string[])],
-      ...(t.rateLimit !== undefined ? { rateLimit: { limit: (t.rateLimit as RateLimit).limit, windowSeconds: (t.rateLimit as RateLimit).windowSeconds } } : {}),
+      ...(rateLimit ? { rateLimit } : {}),
       ...(t.quota !== undefined ? { quota: { ...(t.quota as Quota) } } : {}),
       ...(t.expiresInDays !== undefined ? { expiresInDays: t.expiresInDays as number } : {}),
       ...(t.environment !== undefined ? { environment: t.environment as KeyEnvironment } : {}),

@@ -529,6 +529,11 @@ export const FIELD_ERROR_CODES = {
     fix: 'Send the number as a string, or within the double range.',
     example: { field: 'metadata', message: 'must not contain numbers outside the IEEE double range (they would be stored as null)' },
   },
+  burst_without_token_bucket: {
+    cause: '`rateLimit.burst` is set but `rateLimit.policy` is not `"tokenBucket"` (absent means `"fixed"`): only a token bucket has a capacity apart from its rate.',
+    fix: 'Add `"policy": "tokenBucket"`, or leave `burst` out.',
+    example: { field: 'rateLimit.burst', message: 'is only allowed with policy "tokenBucket"' },
+  },
   unknown_template: {
     cause: '`template` names no key template of this deployment.',
     fix: 'Use a name `GET /v1/templates` lists, or leave `template` out.',

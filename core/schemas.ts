@@ -24,6 +24,7 @@ import { KEY_ID_PATTERN } from './ids';
 import { KEY_ENVIRONMENTS } from './key-format';
 import { COST_RANGE } from './operator-routes';
 import type { FieldErrorCode } from './problem-codes';
+import { RATE_POLICIES, type RatePolicy } from './records';
 import { SCOPE_PATTERN } from './scopes';
 import { isWellFormed, textProblem } from './text';
 
@@ -183,14 +184,24 @@ function merged<A extends v.ObjectEntries, B extends v.ObjectEntries>(a: A, b: B
  * also runs after a member broke a validation (valibot keeps such a value "typed"), handing the
  * rule a value of the wrong type.
  */
-function across<T>(members: readonly string[], requirement: (value: T) => boolean, message: string, target?: string) {
+function across<T>(members: readonly string[], requirement: (value: T) => boolean, message: string, target?: string, code?: FieldErrorCode) {
   return /* @__PURE__ */ v.rawCheck<T>(({ dataset, addIssue }) => {
     const value: unknown = dataset.value;
     if (!isPlainObject(value)) return;
     if (dataset.issues?.some((issue) => members.includes(String(issue.path?.[0]?.key)))) return;
     if (requirement(dataset.value as T)) return;
-    addIssue({ message, ...(target ? { path: [{ type: 'object', origin: 'value', input: value, key: target, value: value[target] }] } : {}) });
+    addIssue({
+      message,
+      ...(code ? { expected: code } : {}),
+      ...(target ? { path: [{ type: 'object', origin: 'value', input: value, key: target, value: value[target] }] } : {}),
+    });
   });
+}
+
+/** `must be "a", "b" or "c"` (a template literal around a call would be kept: it may call toString). */
+function oneOf(items: readonly string[]): string {
+  const quoted = items.map((item) => JSON.stringify(item));
+  return 'must be ' + quoted.slice(0, -1).join(', ') + ' or ' + quoted[quoted.length - 1]!;
 }
 
 // --- building blocks -----------------------------------------------------------------------------
@@ -287,17 +298,37 @@ export const AllowedIps = /* @__PURE__ */ v.pipe(
   /* @__PURE__ */ v.description(/* @__PURE__ */ bounded(`Addresses the key may be used from (1-{allowedIpsMax} CIDRs); absent = any.`)),
 );
 
+const RatePolicySchema = /* @__PURE__ */ v.pipe(
+  /* @__PURE__ */ v.picklist(RATE_POLICIES, /* @__PURE__ */ oneOf(RATE_POLICIES)),
+  /* @__PURE__ */ v.description(
+    'How requests are counted; absent = fixed. fixed: epoch-aligned windows of windowSeconds, so up to 2× limit can pass across a window boundary. ' +
+      'sliding: never more than limit in any windowSeconds-long interval. ' +
+      'tokenBucket: refills limit per windowSeconds continuously and holds at most burst, so up to burst requests can pass at once.',
+  ),
+);
+
 export const RateLimit = /* @__PURE__ */ v.pipe(
   /* @__PURE__ */ jsonObject(
     {
-      limit: /* @__PURE__ */ int(1, /* @__PURE__ */ limit('rateLimitMax'), 'Requests allowed per window.'),
-      windowSeconds: /* @__PURE__ */ int(/* @__PURE__ */ limit('windowSecondsMin'), /* @__PURE__ */ limit('windowSecondsMax'), 'Length of the fixed window in seconds.'),
+      limit: /* @__PURE__ */ int(1, /* @__PURE__ */ limit('rateLimitMax'), 'Requests allowed per window (tokenBucket: refilled per windowSeconds).'),
+      windowSeconds: /* @__PURE__ */ int(/* @__PURE__ */ limit('windowSecondsMin'), /* @__PURE__ */ limit('windowSecondsMax'), 'Length of the window in seconds.'),
+      policy: /* @__PURE__ */ v.optional(RatePolicySchema),
+      burst: /* @__PURE__ */ v.optional(
+        /* @__PURE__ */ int(1, /* @__PURE__ */ limit('rateLimitMax'), 'tokenBucket only: the bucket’s capacity, the most requests admitted at once from a full bucket; default limit.'),
+      ),
     },
-    'must be an object {limit, windowSeconds}',
+    'must be an object {limit, windowSeconds, policy?, burst?}',
     'must be an integer',
   ),
-  /* @__PURE__ */ v.description('At most `limit` requests per `windowSeconds`-second window.'),
-  /* @__PURE__ */ v.examples([{ limit: 100, windowSeconds: 60 }]),
+  /* @__PURE__ */ across<{ limit: number; windowSeconds: number; policy?: RatePolicy; burst?: number }>(
+    ['policy', 'burst'],
+    (r) => r.burst === undefined || r.policy === 'tokenBucket',
+    'is only allowed with policy "tokenBucket"',
+    'burst',
+    'burst_without_token_bucket',
+  ),
+  /* @__PURE__ */ v.description('At most `limit` requests per `windowSeconds` seconds, counted as `policy` says (default fixed); `burst` only with tokenBucket.'),
+  /* @__PURE__ */ v.examples([{ limit: 100, windowSeconds: 60 }, { limit: 100, windowSeconds: 60, policy: 'tokenBucket', burst: 20 }]),
 );
 
 export const Quota = /* @__PURE__ */ v.pipe(
@@ -638,7 +669,13 @@ export const KeyIdPath = /* @__PURE__ */ v.strictObject({ id: KeyId });
 
 // --- responses -----------------------------------------------------------------------------------
 
-const RateLimitOut = /* @__PURE__ */ v.strictObject({ limit: /* @__PURE__ */ v.number(), windowSeconds: /* @__PURE__ */ v.number() });
+const RatePolicyOut = /* @__PURE__ */ v.pipe(/* @__PURE__ */ v.picklist(RATE_POLICIES), /* @__PURE__ */ v.description('fixed: epoch-aligned windows (up to 2× limit across a boundary); sliding: never more than limit in any windowSeconds interval; tokenBucket: refills limit per windowSeconds, holds at most burst.'));
+const RateLimitOut = /* @__PURE__ */ v.strictObject({
+  limit: /* @__PURE__ */ v.number(),
+  windowSeconds: /* @__PURE__ */ v.number(),
+  policy: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.pipe(RatePolicyOut, /* @__PURE__ */ v.description('As set on the key; absent = fixed (keys created before policies existed, or without one).'))),
+  burst: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.pipe(/* @__PURE__ */ v.number(), /* @__PURE__ */ v.description('tokenBucket only, as set; absent = limit.'))),
+});
 const QuotaOut = /* @__PURE__ */ v.strictObject({ daily: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.number()), monthly: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.number()) });
 
 const keyViewEntries = {
@@ -738,7 +775,16 @@ const UsageWindow = /* @__PURE__ */ v.strictObject(usageWindowEntries);
 
 const KeyUsageEntries = {
   keyId: /* @__PURE__ */ v.string(),
-  rateLimit: /* @__PURE__ */ v.nullable(/* @__PURE__ */ v.strictObject(/* @__PURE__ */ merged(usageWindowEntries, { windowSeconds: /* @__PURE__ */ v.number(), windowStart: Timestamp }))),
+  rateLimit: /* @__PURE__ */ v.nullable(
+    /* @__PURE__ */ v.strictObject(
+      /* @__PURE__ */ merged(usageWindowEntries, {
+        windowSeconds: /* @__PURE__ */ v.number(),
+        windowStart: Timestamp,
+        policy: /* @__PURE__ */ v.pipe(RatePolicyOut, /* @__PURE__ */ v.description('The policy the key counts with (fixed when the key sets none).')),
+        burst: /* @__PURE__ */ v.optional(/* @__PURE__ */ v.pipe(/* @__PURE__ */ v.number(), /* @__PURE__ */ v.description('tokenBucket: the bucket’s capacity (limit is then burst as well).'))),
+      }),
+    ),
+  ),
   quota: /* @__PURE__ */ v.strictObject({ daily: /* @__PURE__ */ v.nullable(UsageWindow), monthly: /* @__PURE__ */ v.nullable(UsageWindow) }),
 };
 

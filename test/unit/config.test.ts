@@ -241,6 +241,38 @@ describe('defaultRateLimit', () => {
     expect(() => configFromEnv({ KEYGATE_DEFAULT_RATE_LIMIT: '{bad' })).toThrow(/defaultRateLimit/);
   });
 
+  it.each([
+    { limit: 5, windowSeconds: 10, policy: 'fixed' },
+    { limit: 5, windowSeconds: 10, policy: 'sliding' },
+    { limit: 5, windowSeconds: 10, policy: 'tokenBucket' },
+    { limit: 5, windowSeconds: 10, policy: 'tokenBucket', burst: 50 },
+  ])('keeps a policy as written and round-trips it through the environment: %j', (defaultRateLimit) => {
+    // Act
+    const config = resolveConfig({ defaultRateLimit });
+    const env = configToEnv(config);
+
+    // Assess
+    expect(config.defaultRateLimit).toEqual(defaultRateLimit);
+    expect(JSON.parse(env.KEYGATE_DEFAULT_RATE_LIMIT!)).toEqual(defaultRateLimit);
+    expect(configFromEnv(env).defaultRateLimit).toEqual(defaultRateLimit);
+  });
+
+  it('adds no policy to a default rate limit that names none', () => {
+    expect(configFromEnv({ KEYGATE_DEFAULT_RATE_LIMIT: '{"limit":5,"windowSeconds":10}' }).defaultRateLimit).not.toHaveProperty('policy');
+  });
+
+  it.each([
+    ['an unknown policy', { limit: 5, windowSeconds: 10, policy: 'leaky' }, 'defaultRateLimit.policy must be "fixed", "sliding" or "tokenBucket"'],
+    ['a burst with no policy', { limit: 5, windowSeconds: 10, burst: 10 }, 'defaultRateLimit.burst is only allowed with policy "tokenBucket"'],
+    ['a burst with policy sliding', { limit: 5, windowSeconds: 10, policy: 'sliding', burst: 10 }, 'defaultRateLimit.burst is only allowed with policy "tokenBucket"'],
+    ['a burst of 0', { limit: 5, windowSeconds: 10, policy: 'tokenBucket', burst: 0 }, 'defaultRateLimit.burst must be an integer from 1 to 1000000'],
+    ['a burst over the bound', { limit: 5, windowSeconds: 10, policy: 'tokenBucket', burst: 1_000_001 }, 'defaultRateLimit.burst must be an integer from 1 to 1000000'],
+    ['an unknown member', { limit: 5, windowSeconds: 10, refill: 1 }, 'defaultRateLimit.refill is not a rate-limit member (limit, windowSeconds, policy, burst)'],
+    ['an array', [5, 10], 'defaultRateLimit must be null or {limit: 1..1000000, windowSeconds: 1..3600, policy?: "fixed" | "sliding" | "tokenBucket", burst?: 1..1000000 (tokenBucket only)}'],
+  ])('rejects %s, naming the member', (_what, defaultRateLimit, message) => {
+    expect(() => resolveConfig({ defaultRateLimit })).toThrow(new ConfigError(message));
+  });
+
   it('rejects a quota warning threshold outside (0, 1]', () => {
     expect(() => resolveConfig({ quotaWarningThreshold: 0 })).toThrow(/quotaWarningThreshold/);
     expect(() => resolveConfig({ quotaWarningThreshold: 1.5 })).toThrow(/quotaWarningThreshold/);

@@ -51,6 +51,11 @@ describe('keygate:keyTemplates in the config', () => {
     ['an unknown field', [{ ...partner, metadata: {} }], /keyTemplates "partner-readonly": metadata is not a template field/],
     ['a scope the deployment lacks', [{ ...partner, scopes: ['orders:delete'] }], /keyTemplates "partner-readonly": scopes names scopes this deployment does not define: orders:delete/],
     ['a rate limit above the bound', [{ ...partner, rateLimit: { limit: LIMITS.rateLimitMax + 1, windowSeconds: 60 } }], /keyTemplates "partner-readonly": rateLimit/],
+    ['an unknown rate-limit policy', [{ ...partner, rateLimit: { limit: 10, windowSeconds: 60, policy: 'leaky' } }], /keyTemplates "partner-readonly": rateLimit\.policy must be "fixed", "sliding" or "tokenBucket"/],
+    ['a burst without tokenBucket', [{ ...partner, rateLimit: { limit: 10, windowSeconds: 60, policy: 'sliding', burst: 20 } }], /keyTemplates "partner-readonly": rateLimit\.burst is only allowed with policy "tokenBucket"/],
+    ['a burst with no policy', [{ ...partner, rateLimit: { limit: 10, windowSeconds: 60, burst: 20 } }], /rateLimit\.burst is only allowed with policy "tokenBucket"/],
+    ['a burst of 0', [{ ...partner, rateLimit: { limit: 10, windowSeconds: 60, policy: 'tokenBucket', burst: 0 } }], /rateLimit\.burst must be an integer from 1 to 1000000/],
+    ['an unknown rate-limit member', [{ ...partner, rateLimit: { limit: 10, windowSeconds: 60, refill: 1 } }], /rateLimit\.refill is not a rate-limit member/],
     ['a daily quota above the monthly', [{ ...partner, quota: { daily: 10, monthly: 5 } }], /keyTemplates "partner-readonly": quota/],
     ['an expiry past the bound', [{ ...partner, expiresInDays: LIMITS.expiresInDaysMax + 1 }], /keyTemplates "partner-readonly": expiresInDays/],
     ['an unknown environment', [{ ...partner, environment: 'prod' }], /keyTemplates "partner-readonly": environment/],
@@ -61,6 +66,19 @@ describe('keygate:keyTemplates in the config', () => {
     // Act / Assess
     expect(() => withTemplates(keyTemplates)).toThrow(ConfigError);
     expect(() => withTemplates(keyTemplates)).toThrow(message);
+  });
+
+  it.each([
+    { limit: 10, windowSeconds: 60, policy: 'sliding' },
+    { limit: 10, windowSeconds: 60, policy: 'tokenBucket' },
+    { limit: 10, windowSeconds: 60, policy: 'tokenBucket', burst: 100 },
+    { limit: 10, windowSeconds: 60, policy: 'fixed' },
+  ])('keeps a template rate limit with its policy as written: %j', (rateLimit) => {
+    // Act
+    const config = withTemplates([{ ...partner, rateLimit }]);
+    // Assess
+    expect(config.keyTemplates[0]!.rateLimit).toEqual(rateLimit);
+    expect(configFromEnv(configToEnv(config)).keyTemplates[0]!.rateLimit).toEqual(rateLimit);
   });
 
   it('accepts the built-in management scopes in a template', () => {

@@ -81,6 +81,9 @@ describe('JSON Schema of the schemas', () => {
       required: ['limit', 'windowSeconds'],
       properties: { limit: { maximum: LIMITS.rateLimitMax }, windowSeconds: { minimum: LIMITS.windowSecondsMin, maximum: LIMITS.windowSecondsMax } },
     });
+    expect(p.rateLimit.properties.policy).toMatchObject({ enum: ['fixed', 'sliding', 'tokenBucket'] });
+    expect(p.rateLimit.properties.policy.description).toMatch(/fixed: .*sliding: .*tokenBucket: /);
+    expect(p.rateLimit.properties.burst).toMatchObject({ type: 'integer', minimum: 1, maximum: LIMITS.rateLimitMax });
     expect(p.quota.properties).toMatchObject({ daily: { maximum: LIMITS.dailyQuotaMax }, monthly: { maximum: LIMITS.monthlyQuotaMax } });
     expect(p.allowedIps).toMatchObject({ minItems: 1, maxItems: LIMITS.allowedIpsMax });
     expect(p.metadata).toMatchObject({ type: 'object' });
@@ -107,6 +110,29 @@ describe('JSON Schema of the schemas', () => {
   });
 });
 
+describe('rate-limit policies in the answers', () => {
+  it('shows policy and burst as optional on a key, and policy as required in live usage', () => {
+    // Act
+    const view: Json = jsonSchemaOf(schemas.KeyView);
+    const usage: Json = jsonSchemaOf(schemas.KeyUsage);
+    // Assess
+    const out = view.properties.rateLimit;
+    expect(out.properties.policy).toMatchObject({ enum: ['fixed', 'sliding', 'tokenBucket'] });
+    expect(out.properties.burst).toMatchObject({ type: 'number' });
+    expect(out.required).toEqual(['limit', 'windowSeconds']);
+    const live = usage.properties.rateLimit.anyOf.find((s: Json) => s.type === 'object');
+    expect(live.required).toContain('policy');
+    expect(live.required).not.toContain('burst');
+  });
+
+  it('accepts a key view of an old key without a policy, and refuses an unknown policy in one', () => {
+    const base = { id: 'key_01J9Z8Q4R7T2V5W8X1Y4Z7A0B3', ownerId: 'o', name: 'n', environment: 'live', start: 'kg_live_AbCd', scopes: [], status: 'active', createdAt: 't', createdBy: 'b', updatedAt: 't' };
+    expect(v.safeParse(schemas.KeyView, { ...base, rateLimit: { limit: 1, windowSeconds: 1 } }).success).toBe(true);
+    expect(v.safeParse(schemas.KeyView, { ...base, rateLimit: { limit: 1, windowSeconds: 1, policy: 'tokenBucket', burst: 5 } }).success).toBe(true);
+    expect(v.safeParse(schemas.KeyView, { ...base, rateLimit: { limit: 1, windowSeconds: 1, policy: 'leaky' } }).success).toBe(false);
+  });
+});
+
 describe('bundles that only need LIMITS', () => {
   it('leave every schema and valibot out (the authorizer reads LIMITS through core/key-templates.ts)', () => {
     // Prepare: an entry that uses LIMITS the way core/key-templates.ts does.
@@ -127,5 +153,24 @@ describe('bundles that only need LIMITS', () => {
     expect(code).not.toMatch(/valibot|strict_object|raw_check/);
     expect(code).not.toMatch(/must be an integer|must be a calendar day|route template starting/); // no schema message either
     expect(code.length).toBeLessThan(10_000);
+  });
+
+  it('leave valibot out of the config reader that checks rate-limit policies (keygate:defaultRateLimit)', () => {
+    // Prepare
+    const root = join(__dirname, '..', '..');
+    // Act
+    const out = buildSync({
+      stdin: { contents: "import { resolveConfig } from './core/config'; console.log(resolveConfig({}).defaultRateLimit);", resolveDir: root, loader: 'ts' },
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+    });
+    // Assess
+    const code = out.outputFiles[0]!.text;
+    expect(code).toContain('tokenBucket');
+    expect(code).not.toMatch(/valibot|strict_object|raw_check/);
   });
 });

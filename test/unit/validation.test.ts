@@ -102,7 +102,7 @@ describe('parseCreateKey', () => {
     ['a rateLimit windowSeconds of 0', { rateLimit: { limit: 1, windowSeconds: 0 } }, 'rateLimit.windowSeconds'],
     ['a rateLimit windowSeconds of 3601', { rateLimit: { limit: 1, windowSeconds: 3601 } }, 'rateLimit.windowSeconds'],
     ['a rateLimit windowSeconds as a string', { rateLimit: { limit: 1, windowSeconds: '60' } }, 'rateLimit.windowSeconds'],
-    ['an unknown field in rateLimit', { rateLimit: { limit: 1, windowSeconds: 60, burst: 5 } }, 'rateLimit.burst'],
+    ['an unknown field in rateLimit', { rateLimit: { limit: 1, windowSeconds: 60, bucket: 5 } }, 'rateLimit.bucket'],
     ['a quota daily over its monthly', { quota: { daily: 101, monthly: 100 } }, 'quota'],
     ['an empty quota', { quota: {} }, 'quota'],
     ['a quota that is an array', { quota: [1] }, 'quota'],
@@ -120,6 +120,66 @@ describe('parseCreateKey', () => {
     ['an unknown top-level field', { owner: 'x' }, 'owner'],
   ])('rejects %s', (_what, body, field) => {
     expect(failedFields(create(body))).toEqual([field]);
+  });
+
+  describe('rateLimit.policy and rateLimit.burst', () => {
+    it.each([
+      ['fixed', { limit: 100, windowSeconds: 60, policy: 'fixed' }],
+      ['sliding', { limit: 100, windowSeconds: 60, policy: 'sliding' }],
+      ['tokenBucket without burst', { limit: 100, windowSeconds: 60, policy: 'tokenBucket' }],
+      ['tokenBucket with a burst below the limit', { limit: 100, windowSeconds: 60, policy: 'tokenBucket', burst: 1 }],
+      ['tokenBucket with the largest burst', { limit: 1, windowSeconds: 1, policy: 'tokenBucket', burst: LIMITS.rateLimitMax }],
+      ['no policy (fixed, stored without one)', { limit: 100, windowSeconds: 60 }],
+    ])('keeps %s exactly as sent', (_what, rateLimit) => {
+      // Act
+      const input = parseCreateKey({ name: 'ci', rateLimit }, NOW);
+
+      // Assess
+      expect(input.rateLimit).toEqual(rateLimit);
+      expect(Object.keys(input.rateLimit!)).toEqual(Object.keys(rateLimit));
+    });
+
+    it.each([
+      ['an unknown policy', { policy: 'leaky' }, 'rateLimit.policy', 'must be "fixed", "sliding" or "tokenBucket"', undefined],
+      ['a policy in another case', { policy: 'TokenBucket' }, 'rateLimit.policy', 'must be "fixed", "sliding" or "tokenBucket"', undefined],
+      ['a numeric policy', { policy: 1 }, 'rateLimit.policy', 'must be "fixed", "sliding" or "tokenBucket"', undefined],
+      ['a null policy', { policy: null }, 'rateLimit.policy', 'must be "fixed", "sliding" or "tokenBucket"', undefined],
+      ['a burst without a policy', { burst: 10 }, 'rateLimit.burst', 'is only allowed with policy "tokenBucket"', 'burst_without_token_bucket'],
+      ['a burst with policy fixed', { policy: 'fixed', burst: 10 }, 'rateLimit.burst', 'is only allowed with policy "tokenBucket"', 'burst_without_token_bucket'],
+      ['a burst with policy sliding', { policy: 'sliding', burst: 10 }, 'rateLimit.burst', 'is only allowed with policy "tokenBucket"', 'burst_without_token_bucket'],
+      ['a burst of 0', { policy: 'tokenBucket', burst: 0 }, 'rateLimit.burst', `must be from 1 to ${LIMITS.rateLimitMax}`, undefined],
+      ['a burst over the bound', { policy: 'tokenBucket', burst: LIMITS.rateLimitMax + 1 }, 'rateLimit.burst', `must be from 1 to ${LIMITS.rateLimitMax}`, undefined],
+      ['a fractional burst', { policy: 'tokenBucket', burst: 1.5 }, 'rateLimit.burst', 'must be an integer', undefined],
+      ['a burst as a string', { policy: 'tokenBucket', burst: '10' }, 'rateLimit.burst', 'must be an integer', undefined],
+    ])('rejects %s', (_what, extra, field, message, code) => {
+      // Act
+      const p = problemFrom(create({ rateLimit: { limit: 100, windowSeconds: 60, ...extra } }));
+
+      // Assess
+      expect(p.status).toBe(400);
+      expect(p.errors).toEqual([{ field, message, ...(code ? { code } : {}) }]);
+    });
+
+    it('names only the bad policy when a burst comes with it (the burst rule needs a valid policy)', () => {
+      expect(failedFields(create({ rateLimit: { limit: 1, windowSeconds: 1, policy: 'gcra', burst: 5 } }))).toEqual(['rateLimit.policy']);
+    });
+
+    it('reports a bad limit and a burst without tokenBucket together', () => {
+      expect(failedFields(create({ rateLimit: { limit: 0, windowSeconds: 1, burst: 5 } }))).toEqual(['rateLimit.limit', 'rateLimit.burst']);
+    });
+
+    it('takes policy and burst from a template whole, and a request rateLimit replaces them whole', () => {
+      // Prepare
+      const templates = [{ name: 'bursty', scopes: [], rateLimit: { limit: 10, windowSeconds: 1, policy: 'tokenBucket' as const, burst: 50 } }];
+
+      // Act
+      const fromTemplate = parseCreateKey({ name: 'a', template: 'bursty' }, NOW, templates);
+      const overridden = parseCreateKey({ name: 'b', template: 'bursty', rateLimit: { limit: 5, windowSeconds: 1 } }, NOW, templates);
+
+      // Assess
+      expect(fromTemplate.rateLimit).toEqual({ limit: 10, windowSeconds: 1, policy: 'tokenBucket', burst: 50 });
+      expect(overridden.rateLimit).toEqual({ limit: 5, windowSeconds: 1 });
+    });
   });
 
   it('rejects metadata over 4096 bytes as JSON, counting UTF-8 bytes not characters', () => {
@@ -192,6 +252,14 @@ describe('parseUpdateKey', () => {
   });
 
   it.each([
+    { limit: 10, windowSeconds: 60, policy: 'sliding' },
+    { limit: 10, windowSeconds: 60, policy: 'tokenBucket', burst: 40 },
+    { limit: 10, windowSeconds: 60, policy: 'fixed' },
+  ])('keeps a rateLimit with a policy as sent: %j', (rateLimit) => {
+    expect(parseUpdateKey({ rateLimit }, NOW)).toEqual({ rateLimit });
+  });
+
+  it.each([
     ['a null name', { name: null }, 'name'],
     ['null scopes', { scopes: null }, 'scopes'],
     ['an unknown field', { ownerId: 'someone-else' }, 'ownerId'],
@@ -202,6 +270,9 @@ describe('parseUpdateKey', () => {
     ['an empty allowedIps', { allowedIps: [] }, 'allowedIps'],
     ['a bad CIDR in allowedIps', { allowedIps: ['::1', 'fe80::1%eth0'] }, 'allowedIps[1]'],
     ['an unknown field in rateLimit', { rateLimit: { limit: 1, windowSeconds: 1, x: 1 } }, 'rateLimit.x'],
+    ['a burst without tokenBucket', { rateLimit: { limit: 1, windowSeconds: 1, policy: 'sliding', burst: 2 } }, 'rateLimit.burst'],
+    ['a burst with no policy', { rateLimit: { limit: 1, windowSeconds: 1, burst: 2 } }, 'rateLimit.burst'],
+    ['an unknown policy', { rateLimit: { limit: 1, windowSeconds: 1, policy: 'window' } }, 'rateLimit.policy'],
     ['a quota daily over its monthly', { quota: { daily: 10, monthly: 9 } }, 'quota'],
     ['metadata that is an array', { metadata: [] }, 'metadata'],
   ])('rejects %s', (_what, body, field) => {
