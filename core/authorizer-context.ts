@@ -60,6 +60,8 @@ export function allowContext(key: Pick<AuthzRecord, 'keyId' | 'ownerId' | 'scope
     [RATE_LIMIT_CONTEXT.limit]: '',
     [RATE_LIMIT_CONTEXT.remaining]: '',
     [RATE_LIMIT_CONTEXT.reset]: '',
+    [RATE_LIMIT_CONTEXT.policy]: '',
+    [RATE_LIMIT_CONTEXT.state]: '',
     ...rateLimitContext(limits, now),
   };
 }

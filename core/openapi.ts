@@ -55,7 +55,17 @@ export const RESPONSE_HEADERS: Readonly<Record<string, { readonly description: s
   'X-RateLimit-Limit': { description: "The key's rate limit for the current window (the headline limit when several apply).", schema: { type: 'integer', minimum: 0 } },
   'X-RateLimit-Remaining': { description: 'Units left in the current window.', schema: { type: 'integer', minimum: 0 } },
   'X-RateLimit-Reset': { description: 'Unix time (seconds) at which the current window resets.', schema: { type: 'integer', minimum: 0 } },
-  'Retry-After': { description: 'Seconds to wait before retrying (never earlier than the reset of the limit that refused).', schema: { type: 'integer', minimum: 0 } },
+  'RateLimit-Policy': {
+    description:
+      'The key\'s limits (IETF draft-ietf-httpapi-ratelimit-headers-11, a Structured Field list): one item per limit, `"rate"`, `"daily"`, `"monthly"`, with `q` (units) and `w` (seconds; for a token bucket `q` is the burst and `w` the time to refill it) and, on `"rate"`, `keygate-policy` (`fixed`, `sliding` or `tokenBucket`). Example: `"rate";q=100;w=60;keygate-policy="fixed", "daily";q=5000;w=86400`.',
+    schema: { type: 'string' },
+  },
+  RateLimit: {
+    description:
+      'What is left of each limit (same draft): `r` units available now and `t` seconds until the limit is full again (for a limit that refused the request: until the request fits it again). Example: `"rate";r=99;t=42, "daily";r=4999;t=51234`.',
+    schema: { type: 'string' },
+  },
+  'Retry-After': { description: 'Seconds to wait before retrying (never earlier than the `t` of any limit that refused).', schema: { type: 'integer', minimum: 0 } },
   Location: { description: 'URL of the created resource, or of the running report to poll.', schema: { type: 'string' } },
   Link: { description: 'RFC 8288 links, e.g. `rel="audit"` to the key\'s audit trail.', schema: { type: 'string' } },
 };

@@ -138,7 +138,8 @@ function decider(deps: AuthorizerDeps): AuthorizerHandler {
           detail: LIMIT_DETAIL[code]!,
           keyId: outcome.keyId,
           [DECISION_CONTEXT_KEY]: outcome.code,
-          ...rateLimitContext(outcome.limits, clock.now()),
+          // The route's cost decides which limits refused it (Retry-After waits for all of them).
+          ...rateLimitContext(outcome.limits, clock.now(), route.cost),
         };
         // Without a usage plan there is no 429 channel: refuse with a Deny (403) rather than admit.
         return deps.admittedUsageKey

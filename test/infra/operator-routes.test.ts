@@ -42,6 +42,8 @@ const IDENTITY_HEADERS = {
   'integration.request.header.X-RateLimit-Limit': 'context.authorizer.rateLimitLimit',
   'integration.request.header.X-RateLimit-Remaining': 'context.authorizer.rateLimitRemaining',
   'integration.request.header.X-RateLimit-Reset': 'context.authorizer.rateLimitReset',
+  'integration.request.header.RateLimit-Policy': 'context.authorizer.rateLimitPolicy',
+  'integration.request.header.RateLimit': 'context.authorizer.rateLimitState',
 };
 const REDACTED = {
   'integration.request.header.Authorization': "'keygate-redacted'",

@@ -567,7 +567,7 @@ describe('rate limiting wiring', () => {
     for (const value of params.flatMap((p) => Object.values(p))) expect(value).toMatch(/^'[^']*'$/);
   });
 
-  it('maps Retry-After and X-RateLimit-* from the authorizer context only with keygate:gatewayResponseContextHeaders=true', () => {
+  it('maps Retry-After, RateLimit-Policy, RateLimit and X-RateLimit-* from the authorizer context only with keygate:gatewayResponseContextHeaders=true', () => {
     const v = buildKeygate({ bundle: false, context: { 'keygate:gatewayResponseContextHeaders': 'true' } });
     v.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'INVALID_API_KEY',
@@ -577,6 +577,8 @@ describe('rate limiting wiring', () => {
         'gatewayresponse.header.X-RateLimit-Limit': 'context.authorizer.rateLimitLimit',
         'gatewayresponse.header.X-RateLimit-Remaining': 'context.authorizer.rateLimitRemaining',
         'gatewayresponse.header.X-RateLimit-Reset': 'context.authorizer.rateLimitReset',
+        'gatewayresponse.header.RateLimit-Policy': 'context.authorizer.rateLimitPolicy',
+        'gatewayresponse.header.RateLimit': 'context.authorizer.rateLimitState',
         'gatewayresponse.header.Content-Type': "'application/problem+json'",
         'gatewayresponse.header.Cache-Control': "'no-store'",
       }),

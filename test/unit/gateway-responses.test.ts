@@ -5,8 +5,10 @@ import {
   type GatewayResponseType,
   PROBLEM_CONTENT_TYPE,
   renderGatewayTemplate,
+  responseHeaderMappings,
   WWW_AUTHENTICATE,
 } from '../../core/gateway-responses';
+import { rateLimitContext } from '../../core/rate-limit-headers';
 
 const REQUEST_ID = '3f1c2b7e-0d4a-4c55-9e2f-7a1b2c3d4e5f';
 const ALL_TYPES = GATEWAY_RESPONSES.map((g) => g.type);
@@ -109,6 +111,39 @@ describe('GATEWAY_RESPONSES', () => {
     for (const type of ['THROTTLED', 'AUTHORIZER_FAILURE', 'AUTHORIZER_CONFIGURATION_ERROR'] as const) {
       expect(gatewayResponse(type).headers['Retry-After']).toBe('1');
     }
+  });
+
+  it('INVALID_API_KEY (over a limit) maps Retry-After, RateLimit-Policy, RateLimit and X-RateLimit-* from the context only when context headers are on', () => {
+    // Prepare
+    const def = gatewayResponse('INVALID_API_KEY');
+    // Act
+    const on = responseHeaderMappings(def, true);
+    const off = responseHeaderMappings(def, false);
+    // Assess
+    expect(def.statusCode).toBe(429);
+    expect(on.fromContext).toEqual({
+      'Retry-After': 'retryAfter',
+      'RateLimit-Policy': 'rateLimitPolicy',
+      RateLimit: 'rateLimitState',
+      'X-RateLimit-Limit': 'rateLimitLimit',
+      'X-RateLimit-Remaining': 'rateLimitRemaining',
+      'X-RateLimit-Reset': 'rateLimitReset',
+    });
+    expect(off.fromContext).toEqual({});
+  });
+
+  it('INVALID_API_KEY keeps the quoted IETF fields out of its body: API Gateway substitutes context values without escaping', () => {
+    // Prepare: a refused request's context as the authorizer builds it, values as strings.
+    const now = new Date('2032-07-01T10:00:05Z');
+    const reset = Date.parse('2032-07-01T10:01:00Z') / 1000;
+    const limits = { admitted: false, blocking: 'rate' as const, rate: { limit: 2, used: 2, remaining: 0, resetAt: reset, retryAt: reset, policy: 'fixed' as const, windowSeconds: 60, windowStart: reset - 60 } };
+    const authorizer = Object.fromEntries(Object.entries({ code: 'rate_limited', detail: 'd', ...rateLimitContext(limits, now) }).map(([k, v]) => [k, String(v)]));
+    const def = gatewayResponse('INVALID_API_KEY');
+    // Act
+    const unescaped = def.bodyTemplate.replace(/\$context\.authorizer\.([A-Za-z0-9_]+)/g, (_m, k: string) => authorizer[k] ?? '').replace(/\$context\.requestId/g, REQUEST_ID);
+    // Assess
+    expect(authorizer.rateLimitState).toContain('"');
+    expect(JSON.parse(unescaped)).toMatchObject({ status: 429, code: 'rate_limited', limit: '2', remaining: '0', reset: String(reset), retryAfter: '55' });
   });
 
   it('keeps the status API Gateway chose for DEFAULT_4XX and DEFAULT_5XX', () => {

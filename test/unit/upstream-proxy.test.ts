@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { REDACTED_CREDENTIAL } from '../../core/authorizer-context';
 import { passedBackHeaders, upstreamQuery, upstreamRequestHeaders } from '../../local/upstream-proxy';
 
-const authorizer = { keyId: 'key_1', ownerId: 'acme', scopes: 'orders:read orders:write', rateLimitLimit: '10', rateLimitRemaining: '9', rateLimitReset: '1900000000', environment: 'live' };
+const authorizer = { keyId: 'key_1', ownerId: 'acme', scopes: 'orders:read orders:write', rateLimitLimit: '10', rateLimitRemaining: '9', rateLimitReset: '1900000000', rateLimitPolicy: '"rate";q=10;w=60;keygate-policy="fixed"', rateLimitState: '"rate";r=9;t=42', environment: 'live' };
 
 describe('upstreamRequestHeaders', () => {
   it('drops what API Gateway drops, replaces client copies of Keygate headers and redacts credentials', () => {
@@ -17,6 +17,7 @@ describe('upstreamRequestHeaders', () => {
         'X-API-Key': 'kg_live_other',
         'x-keygate-key-id': 'key_spoofed',
         'X-RateLimit-Remaining': '1000000',
+        ratelimit: '"rate";r=1000000;t=0',
         expect: '100-continue',
         'transfer-encoding': 'chunked',
         via: '1.1 proxy',
@@ -37,6 +38,8 @@ describe('upstreamRequestHeaders', () => {
       'x-ratelimit-limit': '10',
       'x-ratelimit-remaining': '9',
       'x-ratelimit-reset': '1900000000',
+      'ratelimit-policy': '"rate";q=10;w=60;keygate-policy="fixed"',
+      ratelimit: '"rate";r=9;t=42',
     });
   });
 
@@ -47,8 +50,8 @@ describe('upstreamRequestHeaders', () => {
   });
 
   it('leaves a rate-limit header out when the key has no limit (empty context value)', () => {
-    const out = upstreamRequestHeaders({ requestId: 'r', forwardCredentials: false, authorizer: { ...authorizer, rateLimitLimit: '', rateLimitRemaining: '', rateLimitReset: '' }, headers: {} });
-    expect(Object.keys(out).filter((h) => h.startsWith('x-ratelimit'))).toEqual([]);
+    const out = upstreamRequestHeaders({ requestId: 'r', forwardCredentials: false, authorizer: { ...authorizer, rateLimitLimit: '', rateLimitRemaining: '', rateLimitReset: '', rateLimitPolicy: '', rateLimitState: '' }, headers: {} });
+    expect(Object.keys(out).filter((h) => h.startsWith('x-ratelimit') || h.startsWith('ratelimit'))).toEqual([]);
   });
 });
 
