@@ -37,6 +37,12 @@ export interface BenchAuthorizer {
   readonly counterDoc: DynamoDBDocumentClient;
   /** Log lines the handler produced (the sink discards them, as CloudWatch is not part of this). */
   readonly logLines: () => number;
+  /**
+   * The class names of the counter-store stack the verifier counts on, outermost first, as far
+   * as the decorators expose their inner store (e.g. `LeasingCounterStore → DynamoCounterStore`):
+   * the issue-13 rows say which stack they measured.
+   */
+  readonly storeStack: string;
   destroy(): void;
 }
 
@@ -84,11 +90,30 @@ export function buildAuthorizer(tables: Tables, options: AuthorizerOptions): Ben
     keyDoc,
     counterDoc,
     logLines: () => lines,
+    storeStack: storeStackOf((runtime.verifier as unknown as { counters?: unknown }).counters),
     destroy() {
       keyDoc.destroy();
       counterDoc.destroy();
     },
   };
+}
+
+/**
+ * Names a decorated store chain by walking any property that holds another store (an object with
+ * `consume`). Bench-only introspection: the decorators are not required to expose anything, so an
+ * unexposed inner store just ends the chain.
+ */
+export function storeStackOf(store: unknown): string {
+  const names: string[] = [];
+  let current: unknown = store;
+  for (let depth = 0; depth < 6 && current !== null && typeof current === 'object'; depth++) {
+    names.push((current as { constructor?: { name?: string } }).constructor?.name ?? 'unknown');
+    const inner = Object.values(current as Record<string, unknown>).find(
+      (v) => v !== null && typeof v === 'object' && typeof (v as { consume?: unknown }).consume === 'function',
+    );
+    current = inner;
+  }
+  return names.length > 0 ? names.join(' → ') : 'none';
 }
 
 export interface BenchKey {

@@ -2,9 +2,10 @@
 import type { BundleResult } from './bundle';
 import type { CallCounts } from './counting';
 import { int, mib, ms, ratio, type Summary } from './stats';
+import { renderScaleSection, renderScaleSummary, type ScaleResults, scaleTargetRows } from './report-scale';
 import { ATHENA_PRICE, overheadPercent, type UsageBenchResults, USAGE_TARGETS } from './usage';
 
-export type LatencyId = 'floor' | 'hit' | 'miss' | 'store' | 'limitedHit' | 'limitedMiss';
+export type LatencyId = 'floor' | 'shaped' | 'hit' | 'miss' | 'store' | 'limitedHit' | 'limitedMiss' | 'limitedSliding' | 'limitedTokenBucket';
 export type CountId = 'a-first' | 'a' | 'b' | 'c-first' | 'c' | 'd' | 'rollover' | 'rejected';
 
 export interface LatencyRow {
@@ -68,8 +69,12 @@ export interface BenchResults {
   readonly bundle: BundleResult;
   /** Section 7; absent when the run skipped it. */
   readonly usage?: UsageBenchResults;
+  /** Section 9 (issue 13); absent when the run skipped it. */
+  readonly scale?: ScaleResults;
   readonly runSeconds: number;
 }
+
+const NOT_MEASURED_HEADING = '## What is not measured here';
 
 /** The targets the rate-limiting work set for the hot path. */
 export const TARGETS = {
@@ -141,6 +146,8 @@ export function targetRows(r: BenchResults): TargetRow[] {
       note: 'plus, per key: one extra write per new rate window, one lastUsedAt write per container per minute (section 4)',
     },
     ...(r.usage ? usageTargetRows(r.usage) : []),
+    // 2c's own rows above are the fixed policy's.
+    ...(r.scale ? scaleTargetRows(r.scale, false) : []),
   ];
 }
 
@@ -468,16 +475,28 @@ export function renderReport(r: BenchResults): string {
     'background `lastUsedAt` update per key.',
     '',
     ...(r.usage ? renderUsageSection(r.usage) : []),
-    '## What is not measured here',
+    NOT_MEASURED_HEADING,
     '',
     '- DynamoDB in AWS (`SuccessfulRequestLatency`, client-side p99 from Lambda), API Gateway overhead, Lambda INIT',
     '  and billed duration: they need a deployed stack.',
-    '- Concurrency: many containers and many requests at once against one counter item (exactness under',
-    '  concurrency is a test, test/integration/limits.test.ts; its throughput is not measured).',
+    '- Concurrency beyond one process: the hot-key row (9c) runs its containers in this one process on this',
+    '  machine, and DynamoDB Local does not throttle one item as DynamoDB does (exactness under concurrency is a',
+    '  test, test/integration/limits.test.ts).',
     `- Percentiles beyond p99: with ${int(floor.summary.samples)} samples per I/O scenario, p99.9 would rest on a handful of samples.`,
     '',
   );
   return L.join('\n');
+}
+
+/**
+ * Section 9, placed after section 8 (which bench/metrics.ts inserts before "What is not measured
+ * here"), so `page` is the page with section 8 already in it.
+ */
+export function withScaleSection(page: string, scale: ScaleResults | undefined): string {
+  if (!scale) return page;
+  const section = renderScaleSection(scale).join('\n');
+  const anchor = page.indexOf(NOT_MEASURED_HEADING);
+  return anchor >= 0 ? `${page.slice(0, anchor)}${section}\n${page.slice(anchor)}` : `${page.trimEnd()}\n\n${section}\n`;
 }
 
 /** Plain-text summary for the console. */
@@ -496,6 +515,7 @@ export function renderSummary(r: BenchResults): string {
   for (const v of b.loadRuns) lines.push(`  cold import ${v.label}: median ${ms(v.importMs.p50)} ms, p90 ${ms(v.importMs.p90)} ms`);
   lines.push(`Memory: ${int((r.many.after.heapUsed - r.many.before.heapUsed) / r.many.keys)} bytes of heap per cached key; RSS ${mib(r.many.after.rss)}`);
   if (r.usage) lines.push(renderUsageSummary(r.usage));
+  if (r.scale) lines.push(renderScaleSummary(r.scale));
   lines.push(`Run time: ${r.runSeconds.toFixed(1)} s`);
   return lines.join('\n');
 }

@@ -35,9 +35,14 @@ import {
   type Tables,
   WrongDecisionError,
 } from './fixtures';
-import { type BenchResults, type CountId, type CountRow, type LatencyId, type LatencyRow, renderReport, renderSummary } from './report';
+import { type BenchResults, type CountId, type CountRow, type LatencyId, type LatencyRow, renderReport, renderSummary, withScaleSection } from './report';
 import { summarize } from './stats';
 import { runUsageBench } from './usage';
+import { runFloodBench } from './flood';
+import { runHotKeyBench } from './hot-key';
+import { POLICY_LIMITS, policiesCountedAs, SKIP, shapedFloor } from './policies';
+import { renderScaleSummary, type ScaleResults } from './report-scale';
+import { runRlfBench } from './rlf';
 
 /** Sizes of every phase. Changing them changes the run time; the report prints them. */
 export const PLAN = {
@@ -60,8 +65,12 @@ export const PLAN = {
   coldLoads: 10,
 } as const;
 
-/** Limits of the limited-path keys: all three kinds, far from exhausted, so every request is admitted. */
-const IO_LIMITS = { rateLimit: { limit: 10_000_000, windowSeconds: 60 }, quota: { daily: 100_000_000, monthly: 1_000_000_000 } } as const;
+/** Limits of the limited-path keys: all three kinds, far from exhausted, so every request is admitted (the fixed policy's key of 9a). */
+const IO_LIMITS = POLICY_LIMITS.fixed;
+
+/** Sections `KEYGATE_BENCH_ONLY` can name (comma-separated): they run alone, print, and write no page. */
+const ONLY_SECTIONS = ['policies', 'flood', 'hotkey', 'rlf'] as const;
+type OnlySection = (typeof ONLY_SECTIONS)[number];
 
 /** Stretches of the recorded I/O rounds over which the ratio to the floor is also reported. */
 const RATIO_BLOCKS = 5;
@@ -109,20 +118,36 @@ async function call(auth: BenchAuthorizer, key: BenchKey, label: string): Promis
 // 1 + 2(b,c,d): the floor and the I/O paths, interleaved so drift (JIT, GC, the JVM behind
 // DynamoDB Local warming up) hits every scenario alike.
 // ---------------------------------------------------------------------------------------
-async function ioLatency(tables: Tables, keys: { plain: BenchKey; limitedHit: BenchKey; limitedMiss: BenchKey }) {
+type IoScenarioId = Exclude<LatencyId, 'hit'>;
+interface IoKeys {
+  plain: BenchKey;
+  limitedHit: BenchKey;
+  limitedMiss: BenchKey;
+  limitedSliding: BenchKey;
+  limitedTokenBucket: BenchKey;
+}
+
+/** The I/O scenarios the issue-13 policy rows need (KEYGATE_BENCH_ONLY=policies runs only these). */
+const POLICY_SCENARIOS: ReadonlySet<IoScenarioId> = new Set(['floor', 'shaped', 'store', 'limitedHit', 'limitedSliding', 'limitedTokenBucket']);
+
+async function ioLatency(tables: Tables, keys: IoKeys, include: (id: IoScenarioId) => boolean = () => true) {
   const floorDoc = createDocumentClient({ endpoint: tables.endpoint, ...COUNTER_CLIENT_SETTINGS });
   const hitAuth = buildAuthorizer(tables, { cacheTtlSeconds: 60 });
   const missAuth = buildAuthorizer(tables, { cacheTtlSeconds: 0 });
   // The adapter alone, on its own client with the counter settings: splits 2c into "counter write" and "everything else".
   const storeDoc = createDocumentClient({ endpoint: tables.endpoint, ...COUNTER_CLIENT_SETTINGS });
   const store = new DynamoCounterStore(storeDoc, tables.counterTable);
+  // The adapter's own UpdateItem replayed bare: splits 2c′ into "a larger write" and "our code" (bench/policies.ts).
+  const shaped = await shapedFloor(tables);
   const floorItem = { pk: 'BENCH#floor', sk: 'LIMITS' };
   const events = {
     plain: authorizerEvent(keys.plain.plaintext),
     limitedHit: authorizerEvent(keys.limitedHit.plaintext),
     limitedMiss: authorizerEvent(keys.limitedMiss.plaintext),
+    limitedSliding: authorizerEvent(keys.limitedSliding.plaintext),
+    limitedTokenBucket: authorizerEvent(keys.limitedTokenBucket.plaintext),
   };
-  const scenarios = [
+  const all: readonly { id: IoScenarioId; run: () => Promise<void | typeof SKIP> }[] = [
     {
       id: 'floor',
       run: async () => {
@@ -137,6 +162,7 @@ async function ioLatency(tables: Tables, keys: { plain: BenchKey; limitedHit: Be
         );
       },
     },
+    { id: 'shaped', run: () => shaped.run() },
     {
       id: 'store',
       run: async () => {
@@ -147,17 +173,22 @@ async function ioLatency(tables: Tables, keys: { plain: BenchKey; limitedHit: Be
     { id: 'miss', run: async () => assertAdmitted(await missAuth.handler(events.plain), 'cache miss') },
     { id: 'limitedHit', run: async () => assertAdmitted(await hitAuth.handler(events.limitedHit), 'limited, cache hit') },
     { id: 'limitedMiss', run: async () => assertAdmitted(await missAuth.handler(events.limitedMiss), 'limited, cache miss') },
-  ] as const;
+    { id: 'limitedSliding', run: async () => assertAdmitted(await hitAuth.handler(events.limitedSliding), 'limited (sliding), cache hit') },
+    { id: 'limitedTokenBucket', run: async () => assertAdmitted(await hitAuth.handler(events.limitedTokenBucket), 'limited (tokenBucket), cache hit') },
+  ];
+  const scenarios = all.filter((s) => include(s.id));
   const samples: Record<string, number[]> = Object.fromEntries(scenarios.map((s) => [s.id, []]));
   const errors: Record<string, number> = Object.fromEntries(scenarios.map((s) => [s.id, 0]));
   const firstError: Record<string, string> = {};
+  const skipped: Record<string, number> = Object.fromEntries(scenarios.map((s) => [s.id, 0]));
   const round = async (i: number, record: boolean) => {
     for (let j = 0; j < scenarios.length; j++) {
       const s = scenarios[(i + j) % scenarios.length]!; // rotate the order each round
       const t0 = performance.now();
       try {
-        await s.run();
-        if (record) samples[s.id]!.push(performance.now() - t0);
+        const outcome = await s.run();
+        if (record && outcome !== SKIP) samples[s.id]!.push(performance.now() - t0);
+        else if (outcome === SKIP) skipped[s.id]!++;
       } catch (err) {
         if (err instanceof WrongDecisionError) throw err;
         errors[s.id]!++;
@@ -172,9 +203,10 @@ async function ioLatency(tables: Tables, keys: { plain: BenchKey; limitedHit: Be
   for (let i = 0; i < PLAN.ioRounds; i++) await round(i, true);
   floorDoc.destroy();
   storeDoc.destroy();
+  shaped.destroy();
   hitAuth.destroy();
   missAuth.destroy();
-  return { samples, errors, firstError };
+  return { samples, errors, firstError, skipped, shape: shaped.shape(), storeStack: hitAuth.storeStack };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -336,7 +368,114 @@ function packageVersion(name: string): string {
   }
 }
 
+/** Each interleaved scenario's row label and its DynamoDB I/O, for the section 1–2 table. */
+const IO_ROWS: Record<IoScenarioId, { label: string; io: string }> = {
+  floor: { label: '1. Floor: raw UpdateItem `ADD` through the document client (maxAttempts 1)', io: 'one UpdateItem' },
+  shaped: { label: "1′. Shaped floor: the counter adapter's own UpdateItem for 2c, replayed on a bare client (section 9a)", io: 'one conditional UpdateItem' },
+  miss: { label: '2b. Authorizer, cache miss (cacheTtlSeconds 0), no limits', io: 'one GetItem' },
+  store: { label: '2c′. `DynamoCounterStore.consume()` alone, same limits (no handler, no verifier)', io: 'one conditional UpdateItem' },
+  limitedHit: { label: '2c. Authorizer, limits (rate + daily + monthly), record cached', io: 'one conditional UpdateItem' },
+  limitedSliding: { label: '2c-sliding. As 2c, rate limit with `policy: sliding` (section 9a)', io: 'one conditional UpdateItem (steady state)' },
+  limitedTokenBucket: { label: '2c-tokenBucket. As 2c, rate limit with `policy: tokenBucket` (section 9a)', io: 'one conditional UpdateItem (steady state)' },
+  limitedMiss: { label: '2d. Authorizer, limits, cache miss', io: 'GetItem + conditional UpdateItem' },
+};
+
+type IoResults = Awaited<ReturnType<typeof ioLatency>>;
+
+function ioRow(io: IoResults, id: IoScenarioId): LatencyRow {
+  const samples = io.samples[id];
+  if (!samples) throw new Error(`scenario ${id} did not run`);
+  const floor = summarize(io.samples.floor!);
+  const summary = summarize(samples);
+  return {
+    id,
+    label: IO_ROWS[id].label,
+    io: IO_ROWS[id].io,
+    summary,
+    errors: io.errors[id] ?? 0,
+    firstError: io.firstError[id],
+    vsFloor: id === 'floor' ? undefined : { p50: summary.p50 / floor.p50, p99: summary.p99 / floor.p99 },
+    blocks: id === 'floor' ? undefined : blockRatios(samples, io.samples.floor!, RATIO_BLOCKS),
+  };
+}
+
+async function ioKeys(repo: DynamoKeyRepository): Promise<IoKeys> {
+  return {
+    plain: await createKey(repo),
+    limitedHit: await createKey(repo, IO_LIMITS),
+    limitedMiss: await createKey(repo, IO_LIMITS),
+    limitedSliding: await createKey(repo, POLICY_LIMITS.sliding),
+    limitedTokenBucket: await createKey(repo, POLICY_LIMITS.tokenBucket),
+  };
+}
+
+/** Section 9a from the interleaved rounds. */
+async function policyRows(tables: Tables, io: IoResults): Promise<ScaleResults['policies']> {
+  return {
+    floor: ioRow(io, 'floor'),
+    shaped: ioRow(io, 'shaped'),
+    store: ioRow(io, 'store'),
+    fixed: ioRow(io, 'limitedHit'),
+    sliding: ioRow(io, 'limitedSliding'),
+    tokenBucket: ioRow(io, 'limitedTokenBucket'),
+    countedAs: await policiesCountedAs(tables),
+    shape: io.shape,
+    shapedSkipped: io.skipped.shaped ?? 0,
+    storeStack: io.storeStack,
+  };
+}
+
+/** KEYGATE_BENCH_ONLY, parsed once; undefined = the whole run. */
+function onlySections(env: NodeJS.ProcessEnv = process.env): ReadonlySet<OnlySection> | undefined {
+  const raw = env.KEYGATE_BENCH_ONLY?.trim();
+  if (!raw) return undefined;
+  const names = raw.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const unknown = names.filter((n) => !(ONLY_SECTIONS as readonly string[]).includes(n));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new Error(`KEYGATE_BENCH_ONLY: unknown section(s) ${unknown.join(', ') || '(none named)'}; choose from ${ONLY_SECTIONS.join(', ')}`);
+  }
+  return new Set(names as OnlySection[]);
+}
+
+/** A partial run (KEYGATE_BENCH_ONLY): the named issue-13 sections, printed and saved as JSON; docs/benchmarks.md is left alone. */
+async function runOnly(only: ReadonlySet<OnlySection>): Promise<void> {
+  log(`partial run (KEYGATE_BENCH_ONLY=${[...only].join(',')}): starting DynamoDB Local (in memory)`);
+  const ddb = await startDynamoDbLocal();
+  const onSignal = () => void ddb.stop().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let scale: ScaleResults;
+  try {
+    const tables: Tables = { endpoint: ddb.endpoint, keyTable: 'bench-keys', counterTable: 'bench-counters' };
+    const admin = new DynamoDBClient({ endpoint: ddb.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await createTable(admin, tables.keyTable, KEY_TABLE);
+    await createTable(admin, tables.counterTable, COUNTER_TABLE);
+    admin.destroy();
+    const setupDoc = createDocumentClient({ endpoint: ddb.endpoint, maxAttempts: 5, requestTimeoutMs: 10_000 });
+    const repo = new DynamoKeyRepository(setupDoc, tables.keyTable);
+    try {
+      scale = {
+        ...(only.has('policies') ? { policies: await policyRows(tables, await ioLatency(tables, await ioKeys(repo), (id) => POLICY_SCENARIOS.has(id))) } : {}),
+        ...(only.has('flood') ? { flood: await runFloodBench(tables, repo, log) } : {}),
+        ...(only.has('hotkey') ? { hotKey: await runHotKeyBench(tables, repo, log) } : {}),
+        ...(only.has('rlf') ? { rlf: await runRlfBench(tables, packageVersion('rate-limiter-flexible'), log) } : {}),
+      };
+    } finally {
+      setupDoc.destroy();
+    }
+  } finally {
+    await ddb.stop();
+    log('DynamoDB Local stopped');
+  }
+  const out = join(os.tmpdir(), 'keygate-bench-only.json');
+  writeFileSync(out, JSON.stringify(scale, null, 2));
+  console.log('\n' + renderScaleSummary(scale));
+  log(`partial run: ${((performance.now() - RUN_STARTED) / 1000).toFixed(1)} s; results in ${out} (docs/benchmarks.md not written)`);
+}
+
 async function main(): Promise<void> {
+  const only = onlySections();
+  if (only) return runOnly(only);
   const startedAt = new Date();
   const loadAtStart = os.loadavg();
   log('starting DynamoDB Local (in memory)');
@@ -360,30 +499,26 @@ async function main(): Promise<void> {
     admin.destroy();
     const setupDoc = createDocumentClient({ endpoint: ddb.endpoint, maxAttempts: 5, requestTimeoutMs: 10_000 });
     const repo = new DynamoKeyRepository(setupDoc, tables.keyTable);
-    const ioKeys = { plain: await createKey(repo), limitedHit: await createKey(repo, IO_LIMITS), limitedMiss: await createKey(repo, IO_LIMITS) };
-
-    const io = await ioLatency(tables, ioKeys);
+    const io = await ioLatency(tables, await ioKeys(repo));
     const hits = await cacheHits(tables, await createKey(repo));
     const many = await fullCache(tables, repo);
     const countRows = await counts(tables, repo);
+    // Section 9 (issue 13): 9a comes from the interleaved rounds above; 9b–9d run here.
+    const scale: ScaleResults = {
+      policies: await policyRows(tables, io),
+      flood: await runFloodBench(tables, repo, log),
+      hotKey: await runHotKeyBench(tables, repo, log),
+      rlf: await runRlfBench(tables, packageVersion('rate-limiter-flexible'), log),
+    };
     setupDoc.destroy();
     // Section 7 (bench/usage.ts): the local usage writer and a report over 10 million records.
     const usage = await runUsageBench(ddb.endpoint, log);
 
-    const floor = summarize(io.samples.floor!);
-    const row = (id: Exclude<LatencyId, 'hit'>, label: string, ioDesc: string): LatencyRow => ({
-      id,
-      label,
-      io: ioDesc,
-      summary: summarize(io.samples[id]!),
-      errors: io.errors[id] ?? 0,
-      firstError: io.firstError[id],
-      vsFloor: id === 'floor' ? undefined : { p50: summarize(io.samples[id]!).p50 / floor.p50, p99: summarize(io.samples[id]!).p99 / floor.p99 },
-      blocks: id === 'floor' ? undefined : blockRatios(io.samples[id]!, io.samples.floor!, RATIO_BLOCKS),
-    });
+    const row = (id: IoScenarioId) => ioRow(io, id);
     measured = {
       latency: [
-        row('floor', '1. Floor: raw UpdateItem `ADD` through the document client (maxAttempts 1)', 'one UpdateItem'),
+        row('floor'),
+        row('shaped'),
         {
           id: 'hit',
           label: '2a. Authorizer, cache hit, no limits',
@@ -394,16 +529,19 @@ async function main(): Promise<void> {
           vsFloor: undefined,
           blocks: undefined,
         },
-        row('miss', '2b. Authorizer, cache miss (cacheTtlSeconds 0), no limits', 'one GetItem'),
-        row('store', '2c′. `DynamoCounterStore.consume()` alone, same limits (no handler, no verifier)', 'one conditional UpdateItem'),
-        row('limitedHit', '2c. Authorizer, limits (rate + daily + monthly), record cached', 'one conditional UpdateItem'),
-        row('limitedMiss', '2d. Authorizer, limits, cache miss', 'GetItem + conditional UpdateItem'),
+        row('miss'),
+        row('store'),
+        row('limitedHit'),
+        row('limitedSliding'),
+        row('limitedTokenBucket'),
+        row('limitedMiss'),
       ],
       hitThroughput: hits.throughput,
       hitIo: hits.io,
       many,
       counts: countRows,
       usage,
+      scale,
       ddbEndpoint: ddb.endpoint,
     };
   } finally {
@@ -437,7 +575,7 @@ async function main(): Promise<void> {
   // Imported here, not at the top: it loads Powertools, which must not weigh on the memory figures.
   const { metricsSectionOf, withMetricsSection } = await import('./metrics');
   const kept = metricsSectionOf(readFileSync(out, 'utf8'));
-  writeFileSync(out, kept ? withMetricsSection(renderReport(results), kept) : renderReport(results));
+  writeFileSync(out, withScaleSection(kept ? withMetricsSection(renderReport(results), kept) : renderReport(results), results.scale));
   console.log('\n' + renderSummary(results));
   log(`wrote ${out}`);
 }

@@ -1,0 +1,101 @@
+/**
+ * Issue 13, row 1: each rate-limit policy's limited path against the floor. The policy keys run
+ * in the same interleaved rounds as the floor and 2c (bench/run.ts, `ioLatency`), so these rows
+ * only define the keys and one extra scenario: the "shaped floor", the exact UpdateItem the
+ * counter adapter sends for a fixed-window key, replayed through a bare client. It splits the
+ * gap between the floor and 2c′ into "a larger conditional UpdateItem" (DynamoDB's share) and
+ * "the adapter's and the core's own code" (ours).
+ */
+import { type DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../adapters/dynamodb/client';
+import { DynamoCounterStore } from '../adapters/dynamodb/counter-store';
+import type { LimitPlan } from '../core/limits';
+import type { Quota, RateLimit } from '../core/records';
+import { COUNTER_CLIENT_SETTINGS, type Tables } from './fixtures';
+
+const QUOTA: Quota = { daily: 100_000_000, monthly: 1_000_000_000 };
+
+/**
+ * The limited-path keys, one per policy: a rate limit plus daily and monthly quotas, all far from
+ * exhausted (10,000,000 per 60 s), so every request of the run is admitted. `fixed` is 2c itself.
+ */
+export const POLICY_LIMITS = {
+  fixed: { rateLimit: { limit: 10_000_000, windowSeconds: 60 }, quota: QUOTA },
+  sliding: { rateLimit: { limit: 10_000_000, windowSeconds: 60, policy: 'sliding' }, quota: QUOTA },
+  tokenBucket: { rateLimit: { limit: 10_000_000, windowSeconds: 60, policy: 'tokenBucket', burst: 10_000_000 }, quota: QUOTA },
+} as const satisfies Record<string, { rateLimit: RateLimit; quota: Quota }>;
+
+/** A failed replay: the window the captured condition names has ended; the sample is not a latency. */
+export const SKIP = 'skip' as const;
+
+export interface ShapedFloor {
+  /** The captured UpdateItem, once (condition and update expression, for the report). */
+  readonly shape: () => { condition: string; update: string; returnValues: string };
+  readonly run: () => Promise<void | typeof SKIP>;
+  destroy(): void;
+}
+
+/**
+ * The counter adapter's steady-state UpdateItem for `plan` (captured from a real consume, so it
+ * follows the adapter when the engine changes), replayed as-is on a bare client with the counter
+ * client's settings. When the captured window ends the condition fails: the replay is re-captured
+ * and that round's sample is skipped (about once per rate window).
+ */
+export async function shapedFloor(tables: Tables, plan: LimitPlan = POLICY_LIMITS.fixed): Promise<ShapedFloor> {
+  const captureDoc = createDocumentClient({ endpoint: tables.endpoint, ...COUNTER_CLIENT_SETTINGS });
+  let captured: UpdateCommandInput | undefined;
+  const original = captureDoc.send.bind(captureDoc) as (command: unknown) => Promise<unknown>;
+  (captureDoc as unknown as { send: (c: unknown) => Promise<unknown> }).send = (command: unknown) => {
+    if (command instanceof UpdateCommand) captured = command.input;
+    return original(command);
+  };
+  const store = new DynamoCounterStore(captureDoc, tables.counterTable);
+  const counterId = 'bench-shaped-floor';
+  const capture = async () => {
+    // The first consume creates or rolls the item (reset path); the second is the steady-state increment.
+    for (let i = 0; i < 2; i++) await store.consume(counterId, plan, new Date());
+    if (!captured) throw new Error('shaped floor: the counter store sent no UpdateItem');
+    return captured;
+  };
+  let input = await capture();
+  const replayDoc: DynamoDBDocumentClient = createDocumentClient({ endpoint: tables.endpoint, ...COUNTER_CLIENT_SETTINGS });
+  return {
+    shape: () => ({
+      condition: String(input.ConditionExpression ?? ''),
+      update: String(input.UpdateExpression ?? ''),
+      returnValues: `${input.ReturnValues ?? 'NONE'} / on failure ${input.ReturnValuesOnConditionCheckFailure ?? 'NONE'}`,
+    }),
+    run: async () => {
+      try {
+        await replayDoc.send(new UpdateCommand(input));
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+        input = await capture();
+        return SKIP;
+      }
+    },
+    destroy() {
+      captureDoc.destroy();
+      replayDoc.destroy();
+    },
+  };
+}
+
+/**
+ * What the counter engine reports it counted each policy as (`LimitResult.rate.policy` of one
+ * consume): until the engine implements a policy it counts it as `fixed`, and the row says so.
+ */
+export async function policiesCountedAs(tables: Tables): Promise<Record<keyof typeof POLICY_LIMITS, string>> {
+  const doc = createDocumentClient({ endpoint: tables.endpoint, ...COUNTER_CLIENT_SETTINGS });
+  try {
+    const store = new DynamoCounterStore(doc, tables.counterTable);
+    const out = {} as Record<keyof typeof POLICY_LIMITS, string>;
+    for (const policy of Object.keys(POLICY_LIMITS) as (keyof typeof POLICY_LIMITS)[]) {
+      const r = await store.consume(`bench-policy-probe-${policy}`, POLICY_LIMITS[policy], new Date());
+      out[policy] = r.rate?.policy ?? 'unknown';
+    }
+    return out;
+  } finally {
+    doc.destroy();
+  }
+}
