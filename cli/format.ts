@@ -85,8 +85,14 @@ export function renderCsv(headers: readonly string[], rows: readonly (readonly (
   return [headers, ...rows].map((r) => r.map(csvField).join(',') + '\r\n').join('');
 }
 
+/** `100 per 60s (fixed)`, `10 per 1s (tokenBucket, burst 50)`: a limit without a policy counts as fixed. */
 export function formatRateLimit(rl: RateLimit | null | undefined): string {
-  return rl ? `${rl.limit} per ${rl.windowSeconds}s` : NONE;
+  return rl ? `${rl.limit} per ${rl.windowSeconds}s ${formatPolicy(rl)}` : NONE;
+}
+
+/** `(fixed)`, `(sliding)`, `(tokenBucket, burst 50)`. */
+function formatPolicy(rl: { readonly policy?: string; readonly burst?: number }): string {
+  return `(${rl.policy ?? 'fixed'}${rl.burst !== undefined ? `, burst ${rl.burst}` : ''})`;
 }
 
 export function formatQuota(q: Quota | null | undefined): string {
@@ -101,7 +107,7 @@ function formatScopes(scopes: readonly string[] | null | undefined): string {
   return scopes && scopes.length ? scopes.join(',') : NONE;
 }
 
-export const KEY_TABLE_HEADERS = ['ID', 'NAME', 'OWNER', 'STATUS', 'SCOPES', 'START', 'EXPIRES', 'CREATED'] as const;
+export const KEY_TABLE_HEADERS = ['ID', 'NAME', 'OWNER', 'STATUS', 'SCOPES', 'RATE LIMIT', 'START', 'EXPIRES', 'CREATED'] as const;
 
 export function formatKeyTable(keys: readonly KeyView[]): string {
   if (keys.length === 0) return 'No keys.\n';
@@ -113,6 +119,7 @@ export function formatKeyTable(keys: readonly KeyView[]): string {
       k.ownerId,
       k.status,
       formatScopes(k.scopes),
+      formatRateLimit(k.rateLimit),
       k.start,
       k.expiresAt ?? 'never',
       k.createdAt,
@@ -233,7 +240,7 @@ export function formatApiError(err: Pick<KeygateProblemError, 'status' | 'code' 
 /** `keygate usage`: one row per limit. */
 export function formatUsage(u: KeyUsage): string {
   const rows: [string, UsageWindow | null, string][] = [
-    ['rate', u.rateLimit, u.rateLimit ? `per ${u.rateLimit.windowSeconds}s` : ''],
+    ['rate', u.rateLimit, u.rateLimit ? `per ${u.rateLimit.windowSeconds}s ${formatPolicy(u.rateLimit)}` : ''],
     ['daily', u.quota.daily, 'UTC day'],
     ['monthly', u.quota.monthly, 'UTC month'],
   ];

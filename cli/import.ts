@@ -24,11 +24,11 @@ export type ImportFormat = 'csv' | 'jsonl';
 /** CSV columns, in the documented order (docs/migration.md); dotted names build nested fields. */
 export const CSV_COLUMNS = [
   'externalId', 'name', 'ownerId', 'scopes', 'key', 'hash', 'start', 'expiresAt', 'rateLimit.limit', 'rateLimit.windowSeconds',
-  'quota.daily', 'quota.monthly', 'allowedIps', 'environment', 'description',
+  'rateLimit.policy', 'rateLimit.burst', 'quota.daily', 'quota.monthly', 'allowedIps', 'environment', 'description',
 ] as const;
 type CsvColumn = (typeof CSV_COLUMNS)[number];
 const LIST_COLUMNS: readonly CsvColumn[] = ['scopes', 'allowedIps'];
-const INTEGER_COLUMNS: readonly CsvColumn[] = ['rateLimit.limit', 'rateLimit.windowSeconds', 'quota.daily', 'quota.monthly'];
+const INTEGER_COLUMNS: readonly CsvColumn[] = ['rateLimit.limit', 'rateLimit.windowSeconds', 'rateLimit.burst', 'quota.daily', 'quota.monthly'];
 
 /** One row of the file: what is sent, and the line it started on. */
 export interface FileRow {

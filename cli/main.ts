@@ -80,6 +80,35 @@ export function parseRateLimit(raw: string): RateLimit {
   };
 }
 
+type RatePolicy = NonNullable<RateLimit['policy']>;
+const POLICIES: readonly RatePolicy[] = ['fixed', 'sliding', 'tokenBucket'];
+
+/**
+ * The rate limit of `--rate-limit`, `--policy` and `--burst`; undefined when none is given.
+ * The policy and burst belong to the limit they shape (the API replaces a rate limit whole),
+ * so they need `--rate-limit`; `--burst` only with `--policy tokenBucket`, as the API says.
+ */
+export function rateLimitFromFlags(flags: Pick<KeyFlags, 'rateLimit' | 'policy' | 'burst'>): RateLimit | undefined {
+  if (flags.rateLimit === undefined) {
+    if (flags.policy !== undefined || flags.burst !== undefined) {
+      throw new UsageError(`${flags.policy !== undefined ? '--policy' : '--burst'} needs --rate-limit <limit/windowSeconds>: a policy shapes the rate limit it comes with`);
+    }
+    return undefined;
+  }
+  const base = parseRateLimit(flags.rateLimit);
+  if (flags.policy === undefined && flags.burst === undefined) return base;
+  const policy = flags.policy?.trim();
+  if (policy !== undefined && !(POLICIES as readonly string[]).includes(policy)) {
+    throw new UsageError(`--policy must be ${POLICIES.join(', ')} (got ${JSON.stringify(flags.policy)})`);
+  }
+  if (flags.burst !== undefined && policy !== 'tokenBucket') throw new UsageError('--burst needs --policy tokenBucket (only a token bucket has a burst)');
+  return {
+    ...base,
+    ...(policy !== undefined ? { policy: policy as RatePolicy } : {}),
+    ...(flags.burst !== undefined ? { burst: parseInteger('--burst', flags.burst) } : {}),
+  };
+}
+
 /** Comma lists, possibly repeated: `['a,b', 'c']` → `['a','b','c']`, de-duplicated. `''` means no scopes. */
 export function parseScopes(values: readonly string[]): string[] {
   const out: string[] = [];
@@ -190,6 +219,10 @@ export interface KeyFlags {
   expiresAt?: string;
   expiresInDays?: string;
   rateLimit?: string;
+  /** fixed, sliding or tokenBucket; with --rate-limit. */
+  policy?: string;
+  /** Token bucket capacity; with --policy tokenBucket. */
+  burst?: string;
   dailyQuota?: string;
   monthlyQuota?: string;
   allowIp?: string[];
@@ -236,7 +269,8 @@ export function buildCreateBody(flags: CreateKeyFlags): CreateKeyBody {
   if (flags.scopes !== undefined) body.scopes = parseScopes(flags.scopes);
   if (flags.expiresAt !== undefined) body.expiresAt = parseExpiresAt(flags.expiresAt);
   if (flags.expiresInDays !== undefined) body.expiresInDays = parseInteger('--expires-in-days', flags.expiresInDays);
-  if (flags.rateLimit !== undefined) body.rateLimit = parseRateLimit(flags.rateLimit);
+  const rateLimit = rateLimitFromFlags(flags);
+  if (rateLimit) body.rateLimit = rateLimit;
   const quota = parseQuota(flags);
   if (quota) body.quota = quota;
   if (flags.allowIp !== undefined) body.allowedIps = parseAllowedIps(flags.allowIp);
@@ -255,6 +289,8 @@ export function buildUpdateBody(flags: UpdateKeyFlags, now: Date = new Date()): 
   exclusive(flags, '--expires-at', '--clear-expiry');
   exclusive(flags, '--expires-in-days', '--clear-expiry');
   exclusive(flags, '--rate-limit', '--clear-rate-limit');
+  exclusive(flags, '--policy', '--clear-rate-limit');
+  exclusive(flags, '--burst', '--clear-rate-limit');
   exclusive(flags, '--daily-quota', '--clear-quota');
   exclusive(flags, '--monthly-quota', '--clear-quota');
   exclusive(flags, '--allow-ip', '--clear-allowed-ips');
@@ -270,7 +306,8 @@ export function buildUpdateBody(flags: UpdateKeyFlags, now: Date = new Date()): 
     body.expiresAt = new Date(now.getTime() + days * DAY_MS).toISOString();
   }
   if (flags.clearExpiry) body.expiresAt = null;
-  if (flags.rateLimit !== undefined) body.rateLimit = parseRateLimit(flags.rateLimit);
+  const rateLimit = rateLimitFromFlags(flags);
+  if (rateLimit) body.rateLimit = rateLimit;
   if (flags.clearRateLimit) body.rateLimit = null;
   const quota = parseQuota(flags);
   if (quota) body.quota = quota;
@@ -611,6 +648,8 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
       .option('--expires-at <iso>', 'expiry, ISO-8601 (e.g. 2026-01-31T00:00:00Z)')
       .option('--expires-in-days <n>', 'expiry, in whole days from now')
       .option('--rate-limit <limit/window>', 'requests per window in seconds, e.g. 100/60')
+      .option('--policy <policy>', 'how --rate-limit counts: fixed (default; windows aligned to the clock, up to 2x across a boundary), sliding (never more than the limit in any window-long interval) or tokenBucket (refills the limit per window, holds at most --burst)')
+      .option('--burst <n>', 'with --policy tokenBucket: the most requests at once from a full bucket (default the limit)')
       .option('--daily-quota <n>', 'requests per UTC day')
       .option('--monthly-quota <n>', 'requests per UTC month')
       .option('--allow-ip <cidr>', 'allowed source address or CIDR block (repeatable)', collect)

@@ -10,6 +10,7 @@ import {
   buildListQuery,
   buildRotateBody,
   buildUpdateBody,
+  rateLimitFromFlags,
   describeFailure,
   isLocalEndpoint,
   parseAllowedIps,
@@ -43,6 +44,33 @@ describe('parseRateLimit', () => {
   it('rejects a zero limit and a zero window', () => {
     expect(() => parseRateLimit('0/60')).toThrow('--rate-limit limit must be at least 1');
     expect(() => parseRateLimit('100/0')).toThrow('--rate-limit window must be at least 1');
+  });
+});
+
+describe('rateLimitFromFlags (--rate-limit, --policy, --burst)', () => {
+  it.each([
+    [{ rateLimit: '100/60' }, { limit: 100, windowSeconds: 60 }],
+    [{ rateLimit: '100/60', policy: 'fixed' }, { limit: 100, windowSeconds: 60, policy: 'fixed' }],
+    [{ rateLimit: '100/60', policy: 'sliding' }, { limit: 100, windowSeconds: 60, policy: 'sliding' }],
+    [{ rateLimit: '100/60', policy: 'tokenBucket' }, { limit: 100, windowSeconds: 60, policy: 'tokenBucket' }],
+    [{ rateLimit: '100/60', policy: ' tokenBucket ', burst: '250' }, { limit: 100, windowSeconds: 60, policy: 'tokenBucket', burst: 250 }],
+    [{}, undefined],
+  ])('maps %j', (flags, rateLimit) => {
+    expect(rateLimitFromFlags(flags)).toEqual(rateLimit);
+  });
+
+  it.each([
+    [{ policy: 'sliding' }, '--policy needs --rate-limit <limit/windowSeconds>'],
+    [{ burst: '5' }, '--burst needs --rate-limit <limit/windowSeconds>'],
+    [{ rateLimit: '1/1', policy: 'leaky' }, '--policy must be fixed, sliding, tokenBucket (got "leaky")'],
+    [{ rateLimit: '1/1', policy: 'token-bucket' }, '--policy must be fixed, sliding, tokenBucket (got "token-bucket")'],
+    [{ rateLimit: '1/1', burst: '5' }, '--burst needs --policy tokenBucket'],
+    [{ rateLimit: '1/1', policy: 'sliding', burst: '5' }, '--burst needs --policy tokenBucket'],
+    [{ rateLimit: '1/1', policy: 'tokenBucket', burst: '0' }, '--burst must be at least 1'],
+    [{ rateLimit: '1/1', policy: 'tokenBucket', burst: '1.5' }, '--burst must be a whole number'],
+  ])('rejects %j', (flags, message) => {
+    expect(() => rateLimitFromFlags(flags)).toThrow(UsageError);
+    expect(() => rateLimitFromFlags(flags)).toThrow(message);
   });
 });
 
@@ -169,6 +197,7 @@ describe('buildCreateBody', () => {
 
   it('sends only the quota period that was given', () => {
     expect(buildCreateBody({ name: 'x', monthlyQuota: '5' }).quota).toEqual({ monthly: 5 });
+    expect(buildCreateBody({ name: 'x', rateLimit: '5/1', policy: 'sliding' }).rateLimit).toEqual({ limit: 5, windowSeconds: 1, policy: 'sliding' });
   });
 
   it('rejects a missing or blank name', () => {
@@ -210,6 +239,10 @@ describe('buildUpdateBody', () => {
     ).toEqual({ expiresAt: null, rateLimit: null, quota: null, allowedIps: null, metadata: null });
   });
 
+  it('sends --policy and --burst inside the rate limit they shape', () => {
+    expect(buildUpdateBody({ rateLimit: '10/1', policy: 'tokenBucket', burst: '40' }, now)).toEqual({ rateLimit: { limit: 10, windowSeconds: 1, policy: 'tokenBucket', burst: 40 } });
+  });
+
   it('sends an empty scope list for --scopes ""', () => {
     expect(buildUpdateBody({ scopes: [''] })).toEqual({ scopes: [] });
   });
@@ -222,6 +255,8 @@ describe('buildUpdateBody', () => {
     [{ expiresAt: '2030-01-01', clearExpiry: true }, '--expires-at or --clear-expiry'],
     [{ expiresInDays: '3', clearExpiry: true }, '--expires-in-days or --clear-expiry'],
     [{ rateLimit: '1/1', clearRateLimit: true }, '--rate-limit or --clear-rate-limit'],
+    [{ policy: 'sliding', clearRateLimit: true }, '--policy or --clear-rate-limit'],
+    [{ burst: '3', clearRateLimit: true }, '--burst or --clear-rate-limit'],
     [{ monthlyQuota: '9', clearQuota: true }, '--monthly-quota or --clear-quota'],
     [{ allowIp: ['10.0.0.1'], clearAllowedIps: true }, '--allow-ip or --clear-allowed-ips'],
     [{ metadata: '{}', clearMetadata: true }, '--metadata or --clear-metadata'],

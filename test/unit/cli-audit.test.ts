@@ -129,7 +129,7 @@ describe('audit table', () => {
       { field: 'quota', after: { daily: 1000 } },
       { field: 'metadata', sealed: true, after: 'sha256:3333' },
     ]);
-    expect(text).toBe('ownerId: acme; name: billing; scopes: [echo:read]; rateLimit: 100 per 60s; quota: 1000/day; metadata: changed');
+    expect(text).toBe('ownerId: acme; name: billing; scopes: [echo:read]; rateLimit: 100 per 60s (fixed); quota: 1000/day; metadata: changed');
   });
 
   it('shows fields an existing key gets set for the first time as - → value', () => {
@@ -141,7 +141,7 @@ describe('audit table', () => {
 
   it('shows a value that appears or goes away as -', () => {
     expect(summarizeChanges([{ field: 'status', before: 'active', after: 'revoked' }, { field: 'revokedAt', after: '2026-11-26T10:00:00.000Z' }, { field: 'rateLimit', before: { limit: 5, windowSeconds: 1 } }])).toBe(
-      'status: active → revoked; revokedAt: - → 2026-11-26T10:00:00.000Z; rateLimit: 5 per 1s → -',
+      'status: active → revoked; revokedAt: - → 2026-11-26T10:00:00.000Z; rateLimit: 5 per 1s (fixed) → -',
     );
   });
 

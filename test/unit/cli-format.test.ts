@@ -41,13 +41,13 @@ describe('renderTable', () => {
 });
 
 describe('formatKeyTable', () => {
-  it('lists id, name, owner, status, scopes, start, expiry and creation per key', () => {
-    const other: KeyView = { ...key, id: 'key_02', name: 'ci', scopes: [], status: 'revoked', expiresAt: '2026-01-01T00:00:00.000Z' };
+  it('lists id, name, owner, status, scopes, rate limit with its policy, start, expiry and creation per key', () => {
+    const other: KeyView = { ...key, id: 'key_02', name: 'ci', scopes: [], status: 'revoked', expiresAt: '2026-01-01T00:00:00.000Z', rateLimit: { limit: 10, windowSeconds: 1, policy: 'tokenBucket', burst: 50 } };
     expect(formatKeyTable([key, other])).toBe(
       [
-        'ID      NAME     OWNER  STATUS   SCOPES               START         EXPIRES                   CREATED',
-        'key_01  billing  acme   active   keys:read,echo:read  kg_live_AbCd  never                     2025-01-01T00:00:00.000Z',
-        'key_02  ci       acme   revoked  -                    kg_live_AbCd  2026-01-01T00:00:00.000Z  2025-01-01T00:00:00.000Z',
+        'ID      NAME     OWNER  STATUS   SCOPES               RATE LIMIT                         START         EXPIRES                   CREATED',
+        'key_01  billing  acme   active   keys:read,echo:read  -                                  kg_live_AbCd  never                     2025-01-01T00:00:00.000Z',
+        'key_02  ci       acme   revoked  -                    10 per 1s (tokenBucket, burst 50)  kg_live_AbCd  2026-01-01T00:00:00.000Z  2025-01-01T00:00:00.000Z',
         '',
       ].join('\n'),
     );
@@ -77,7 +77,7 @@ describe('formatRecord', () => {
         'status       active',
         'start        kg_live_AbCd',
         'scopes       keys:read,echo:read',
-        'rate limit   100 per 60s',
+        'rate limit   100 per 60s (fixed)',
         'quota        1000/day, 20000/month',
         'allowed IPs  10.0.0.0/8, 192.168.1.1/32',
         'metadata     {"team":"billing"}',
@@ -102,7 +102,10 @@ describe('formatRecord', () => {
 
 describe('small formatters', () => {
   it('formats limits and quotas, with a dash when absent', () => {
-    expect(formatRateLimit({ limit: 5, windowSeconds: 1 })).toBe('5 per 1s');
+    expect(formatRateLimit({ limit: 5, windowSeconds: 1 })).toBe('5 per 1s (fixed)');
+    expect(formatRateLimit({ limit: 5, windowSeconds: 1, policy: 'sliding' })).toBe('5 per 1s (sliding)');
+    expect(formatRateLimit({ limit: 5, windowSeconds: 1, policy: 'tokenBucket' })).toBe('5 per 1s (tokenBucket)');
+    expect(formatRateLimit({ limit: 5, windowSeconds: 1, policy: 'tokenBucket', burst: 9 })).toBe('5 per 1s (tokenBucket, burst 9)');
     expect(formatRateLimit(null)).toBe('-');
     expect(formatQuota({ monthly: 9 })).toBe('9/month');
     expect(formatQuota({})).toBe('-');

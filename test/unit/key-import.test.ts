@@ -296,6 +296,17 @@ describe('keygate import: reading files (cli/import.ts)', () => {
     expect(parsed.problems).toEqual([{ line: 3, message: 'rateLimit.limit: must be a whole number' }]);
   });
 
+  it('reads rateLimit.policy as text and rateLimit.burst as a whole number', () => {
+    // Act
+    const parsed = parseCsv('externalId,rateLimit.limit,rateLimit.windowSeconds,rateLimit.policy,rateLimit.burst\na,5,60,tokenBucket,20\nb,5,60,sliding,\nc,5,60,tokenBucket,2x\n');
+    // Assess
+    expect(parsed.rows).toEqual([
+      { line: 2, row: { externalId: 'a', rateLimit: { limit: 5, windowSeconds: 60, policy: 'tokenBucket', burst: 20 } } },
+      { line: 3, row: { externalId: 'b', rateLimit: { limit: 5, windowSeconds: 60, policy: 'sliding' } } },
+    ]);
+    expect(parsed.problems).toEqual([{ line: 4, message: 'rateLimit.burst: must be a whole number' }]);
+  });
+
   it('reports a JSONL line that is not JSON by number only', () => {
     const key = generateKey('kg', 'live').plaintext;
     const parsed = parseJsonl(`{"externalId":"a"}\n\n{"key":"${key}"\n[1]\n`);
