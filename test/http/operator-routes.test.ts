@@ -130,7 +130,7 @@ describe('an admitted request reaches the upstream', () => {
     // Act
     const res = await stack.call('/orders/o-42?expand=items&note=a%20b&x=1&x=2', {
       key: key.key,
-      headers: { 'X-API-Key': 'also-a-secret', 'X-Keygate-Key-Id': 'key_spoofed', 'X-RateLimit-Remaining': '999999', 'X-Trace': 't-1' },
+      headers: { 'X-API-Key': 'also-a-secret', 'X-Keygate-Key-Id': 'key_spoofed', 'X-RateLimit-Remaining': '999999', RateLimit: '"rate";r=999999;t=0', 'X-Trace': 't-1' },
     });
 
     // Assess
@@ -145,6 +145,8 @@ describe('an admitted request reaches the upstream', () => {
     expect(seen!.headers['x-ratelimit-limit']).toBe('1000');
     expect(seen!.headers['x-ratelimit-remaining']).toBe('999');
     expect(Number(seen!.headers['x-ratelimit-reset'])).toBeGreaterThan(Date.now() / 1000);
+    expect(seen!.headers['ratelimit-policy']).toBe('"rate";q=1000;w=60;keygate-policy="fixed"');
+    expect(seen!.headers.ratelimit).toMatch(/^"rate";r=999;t=\d+$/);
     expect(seen!.headers['x-trace']).toBe('t-1');
     // Neither credential reaches an upstream that did not ask for it.
     expect(seen!.headers.authorization).toBe(REDACTED_CREDENTIAL);

@@ -22,7 +22,7 @@ async function create(body: Json, on: TestStack = stack): Promise<{ id: string; 
   return (await res.json()) as { id: string; key: string };
 }
 
-const RATE_LIMIT_RESPONSE_HEADERS = ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'] as const;
+const RATE_LIMIT_RESPONSE_HEADERS = ['retry-after', 'ratelimit-policy', 'ratelimit', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'] as const;
 
 describe('rate limited requests', () => {
   it('answers 429 with the numbers in a problem body and no Retry-After or X-RateLimit-* headers by default, and counts nothing', async () => {
