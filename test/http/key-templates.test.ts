@@ -148,7 +148,7 @@ describe('keygate templates and create-key --template', () => {
     expect(table).toMatchObject({ code: 0, stderr: '' });
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+SCOPES\s+RATE LIMIT\s+QUOTA\s+EXPIRES\s+ENV\s+DESCRIPTION$/);
-    expect(lines[1]).toMatch(/^partner-readonly\s+orders:read\s+10 per 60s\s+1000\/day\s+90d\s+test\s+Read-only partner access\.$/);
+    expect(lines[1]).toMatch(/^partner-readonly\s+orders:read\s+10 per 60s \(fixed\)\s+1000\/day\s+90d\s+test\s+Read-only partner access\.$/);
     expect(lines[2]).toMatch(/^orders-writer\s+orders:read,orders:write\s+-\s+-\s+never\s+live$/);
     expect(JSON.parse(asJson.stdout)).toStrictEqual({ items: templates });
   });
