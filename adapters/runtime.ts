@@ -11,9 +11,10 @@ import type { KeygateConfig } from '../core/config';
 import { EnvelopeCipher } from '../core/envelope';
 import { AuditService } from '../core/audit-service';
 import { KeyService } from '../core/key-service';
+import { LeasingCounterStore } from '../core/hot-keys';
 import { LeakResponse } from '../core/leak-response';
 import { countedEventSink, type MetricService, type MetricsRecorder } from '../core/metrics';
-import { type Clock, type DataKeyProvider, type EventSink, type Logger, systemClock } from '../core/ports';
+import { type Clock, type CounterStore, type DataKeyProvider, type EventSink, type Logger, systemClock } from '../core/ports';
 import { LastUsedTracker } from '../core/usage-signals';
 import { KeyVerifier } from '../core/verifier';
 import { CLIENT_PROFILES, type ClientProfile, clientSettings, scaled } from './client-profiles';
@@ -51,6 +52,13 @@ export interface RuntimeOptions {
    * Lambda, Prometheus locally), under `metricsService`. Absent = not recorded.
    */
   readonly metrics?: { readonly recorder: MetricsRecorder; readonly service: MetricService };
+  /**
+   * The verifier counts hot keys (`keygate:hotKeyThreshold`) through per-container allowance
+   * leases (core/hot-keys.ts): set by the authorizer, whose containers take the traffic. The keys
+   * Lambda (POST /v1/verify, usage, limit resets) counts on the plain store, one write per request.
+   * @default false
+   */
+  readonly hotKeyLeases?: boolean;
 }
 
 export interface Runtime {
@@ -58,6 +66,8 @@ export interface Runtime {
   readonly counterDoc: DynamoDBDocumentClient;
   readonly repo: DynamoKeyRepository;
   readonly counters: DynamoCounterStore;
+  /** What the verifier counts with: `counters`, wrapped in leases with `hotKeyLeases`. */
+  readonly verifierCounters: CounterStore;
   readonly verifier: KeyVerifier;
   /** Present when `dataKeys` was given. */
   readonly service?: KeyService;
@@ -89,7 +99,11 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   const counterDoc = client(CLIENT_PROFILES.counterWrite);
   const repo = new DynamoKeyRepository(keyDoc, opts.tables.keys);
   const counters = new DynamoCounterStore(counterDoc, opts.tables.counters);
-  const verifier = new KeyVerifier(repo, opts.config, clock, counters, {
+  // Unused quota units of expired leases go back through `background`, flushed with the verifier's work.
+  const verifierCounters: CounterStore = opts.hotKeyLeases
+    ? new LeasingCounterStore(counters, { hotKeyThreshold: opts.config.hotKeyThreshold, background, logger: opts.logger })
+    : counters;
+  const verifier = new KeyVerifier(repo, opts.config, clock, verifierCounters, {
     lastUsed: new LastUsedTracker(repo, opts.logger, background),
     ...(events ? { events } : {}),
     quotaWarningThreshold: opts.config.quotaWarningThreshold,
@@ -119,6 +133,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     counterDoc,
     repo,
     counters,
+    verifierCounters,
     verifier,
     ...(service ? { service } : {}),
     ...(audit ? { audit } : {}),
