@@ -1,86 +1,70 @@
 /**
- * CounterStore on DynamoDB: one item per key (`CTR#<keyId>` / `LIMITS`) holding every
- * window's id and count. The core (core/limits.ts) decides each conditional write and reads
- * its outcome; this adapter only turns a CounterWrite into one UpdateItem (docs/rate-limiting.md):
+ * CounterStore on DynamoDB: one item per key or rotation lineage (`CTR#<id>` / `LIMITS`)
+ * holding every limit's state. The core (core/limits.ts) decides each conditional write and
+ * reads its outcome; this adapter only turns a CounterWrite into one UpdateItem
+ * (docs/rate-limiting.md):
  *
- *   increment  ADD rc :cost, dc :cost, mc :cost  IF rw = :w AND rc <= :rl - cost AND dw = :d ...
- *   reset      SET rw = :nrw, rc = :nrc, ...  IF every counter attribute still holds what was read
+ *   SET <the write's set> ADD <the write's add>  IF <every condition of the write>
  *
- * Both return the item: the new one on success, the old one when the condition fails
+ * Both outcomes return the item: the new one on success, the old one when the condition fails
  * (ReturnValuesOnConditionCheckFailure), so a refusal or a roll-over costs no extra read.
  * Conditions make it exact under any concurrency; a lost race just takes the next step.
+ *
+ * The store remembers, per id, the item as it last saw it (bounded LRU): it only chooses which
+ * write to try first (an increment, or a roll into a new window), never a decision.
  */
 import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
+  type Cond,
+  CounterContentionError,
   type CounterState,
-  type CounterStep,
   type CounterWrite,
   type CounterWriteOutcome,
   countsAt,
-  firstCounterWrite,
+  decideWithWrites,
   type LimitPlan,
   type LimitResult,
-  nextCounterStep,
   planIsEmpty,
+  releaseWrites,
 } from '../../core/limits';
+import { LruCache } from '../../core/lru-cache';
 import { type CounterStore, DependencyError } from '../../core/ports';
-import { releaseParts } from '../../core/limits';
 import { dynamoDependencyError, isConditionFailure } from './errors';
 
-const MAX_WRITES = 8;
 const counterKey = (keyId: string) => ({ pk: `CTR#${keyId}`, sk: 'LIMITS' });
-const COUNTER_ATTRS = ['rw', 'ws', 'rc', 'dw', 'dc', 'mw', 'mc'] as const;
+/** How long the store trusts its last view of an item as a hint for the first write. */
+const SEEN_TTL_MS = 10 * 60_000;
 
 /** The UpdateItem expression for a CounterWrite (pure). */
-function counterUpdate(plan: LimitPlan, write: CounterWrite) {
+export function counterUpdate(write: CounterWrite) {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
-  const conds: string[] = [];
-  if (write.kind === 'increment') {
-    const w = write.windows;
-    const adds: string[] = [];
-    const limit = (win: string, count: string, window: unknown, max: number) => {
-      names[`#${win}`] = win;
-      names[`#${count}`] = count;
-      values[`:${win}`] = window;
-      values[`:${count}max`] = max;
-      // `cost` units must fit: count + cost <= max, i.e. count <= max - cost.
-      conds.push(`#${win} = :${win} AND #${count} <= :${count}max`);
-      adds.push(`#${count} :cost`);
-    };
-    values[':cost'] = write.cost;
-    if (plan.rateLimit) {
-      limit('rw', 'rc', w.rateStart, plan.rateLimit.limit - write.cost);
-      names['#ws'] = 'ws';
-      values[':ws'] = plan.rateLimit.windowSeconds;
-      conds.push('#ws = :ws');
-    }
-    if (plan.quota?.daily !== undefined) limit('dw', 'dc', w.day, plan.quota.daily - write.cost);
-    if (plan.quota?.monthly !== undefined) limit('mw', 'mc', w.month, plan.quota.monthly - write.cost);
-    return { UpdateExpression: `ADD ${adds.join(', ')}`, ConditionExpression: conds.join(' AND '), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
-  }
-  const sets: string[] = [];
-  for (const [attr, value] of Object.entries(write.next)) {
+  let n = 0;
+  const name = (attr: string) => {
     names[`#${attr}`] = attr;
-    values[`:n${attr}`] = value;
-    sets.push(`#${attr} = :n${attr}`);
-  }
-  // Optimistic: every counter attribute we overwrite must still hold what we read.
-  if (!write.expected) conds.push('attribute_not_exists(pk)');
-  else {
-    for (const attr of COUNTER_ATTRS) {
-      if (!(attr in write.next)) continue;
-      const v = write.expected[attr];
-      if (v === undefined) conds.push(`attribute_not_exists(#${attr})`);
-      else {
-        values[`:o${attr}`] = v;
-        conds.push(`#${attr} = :o${attr}`);
-      }
-    }
-  }
-  return { UpdateExpression: `SET ${sets.join(', ')}`, ConditionExpression: conds.join(' AND '), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+    return `#${attr}`;
+  };
+  const value = (v: unknown) => {
+    const k = `:v${n++}`;
+    values[k] = v;
+    return k;
+  };
+  const cond = (c: Cond): string => {
+    if ('any' in c) return `(${c.any.map(cond).join(' OR ')})`;
+    if ('absent' in c) return `attribute_not_exists(${name(c.attr)})`;
+    return `${name(c.attr)} ${c.cmp} ${value(c.value)}`;
+  };
+  const sets = Object.entries(write.set).map(([attr, v]) => `${name(attr)} = ${value(v)}`);
+  const adds = Object.entries(write.add).map(([attr, v]) => `${name(attr)} ${value(v)}`);
+  const update = [sets.length ? `SET ${sets.join(', ')}` : '', adds.length ? `ADD ${adds.join(', ')}` : ''].filter(Boolean).join(' ');
+  return {
+    UpdateExpression: update,
+    ...(write.when.length ? { ConditionExpression: write.when.map(cond).join(' AND ') } : {}),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
 }
 
 /**
@@ -90,10 +74,16 @@ function counterUpdate(plan: LimitPlan, write: CounterWrite) {
  * a request that was refused (never an admission beyond the limit).
  */
 export class DynamoCounterStore implements CounterStore {
+  private readonly seen: LruCache<CounterState>;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    /** Ids whose last-seen item is kept as a hint (bounded memory). */
+    seenMaxEntries = 10_000,
+  ) {
+    this.seen = new LruCache<CounterState>(seenMaxEntries);
+  }
 
   async peek(keyId: string, plan: LimitPlan, now: Date): Promise<LimitResult> {
     let item: CounterState | undefined;
@@ -107,31 +97,27 @@ export class DynamoCounterStore implements CounterStore {
 
   async consume(keyId: string, plan: LimitPlan, now: Date, cost = 1): Promise<LimitResult> {
     if (planIsEmpty(plan)) return { admitted: true };
-    let step: CounterStep = { write: firstCounterWrite(plan, now, cost) };
-    for (let writes = 0; writes < MAX_WRITES && 'write' in step; writes++) {
-      step = nextCounterStep(plan, step.write, await this.execute(keyId, plan, step.write));
+    try {
+      return await decideWithWrites(plan, now, cost, this.seen.get(keyId, now.getTime()), async (write) => {
+        const outcome = await this.execute(keyId, write);
+        const item = outcome.ok ? outcome.item : outcome.current;
+        if (item) this.seen.set(keyId, item, now.getTime() + SEEN_TTL_MS);
+        else this.seen.delete(keyId);
+        return outcome;
+      });
+    } catch (err) {
+      if (err instanceof CounterContentionError) throw new DependencyError(err.message, true);
+      throw err;
     }
-    if ('done' in step) return step.done;
-    throw new DependencyError('counter contention: too many concurrent window resets', true);
   }
 
   async release(keyId: string, plan: LimitPlan, taken: LimitResult, units: number, _now: Date): Promise<void> {
     if (units <= 0) return;
-    // Each counter separately: one whose window moved on is left alone (its condition fails).
-    const parts = releaseParts(plan, taken, units);
+    // One write per counter: a counter whose window moved on is left alone (its condition fails).
     await Promise.all(
-      parts.map(async (p) => {
+      releaseWrites(plan, taken, units).map(async (write) => {
         try {
-          await this.doc.send(
-            new UpdateCommand({
-              TableName: this.tableName,
-              Key: counterKey(keyId),
-              UpdateExpression: `ADD #c :neg`,
-              ConditionExpression: `#w = :w AND #c >= :units`,
-              ExpressionAttributeNames: { '#c': p.count, '#w': p.window },
-              ExpressionAttributeValues: { ':neg': -units, ':w': p.windowId, ':units': units },
-            }),
-          );
+          await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: counterKey(keyId), ...counterUpdate(write) }));
         } catch (err) {
           if (!isConditionFailure(err)) throw dynamoDependencyError('counter release', err);
         }
@@ -139,13 +125,13 @@ export class DynamoCounterStore implements CounterStore {
     );
   }
 
-  private async execute(keyId: string, plan: LimitPlan, write: CounterWrite): Promise<CounterWriteOutcome> {
+  private async execute(keyId: string, write: CounterWrite): Promise<CounterWriteOutcome> {
     try {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: counterKey(keyId),
-          ...counterUpdate(plan, write),
+          ...counterUpdate(write),
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
