@@ -16,6 +16,10 @@ export interface CreateFormValues {
   readonly environment: '' | 'live' | 'test';
   readonly rateLimit: string;
   readonly windowSeconds: string;
+  /** '' = the API's default (fixed), sent as no policy. */
+  readonly policy: '' | 'fixed' | 'sliding' | 'tokenBucket';
+  /** Read only with policy tokenBucket (the field is shown only then). */
+  readonly burst: string;
   readonly daily: string;
   readonly monthly: string;
   readonly expiresInDays: string;
@@ -32,6 +36,8 @@ export const EMPTY_FORM: CreateFormValues = {
   environment: '',
   rateLimit: '',
   windowSeconds: '60',
+  policy: '',
+  burst: '',
   daily: '',
   monthly: '',
   expiresInDays: '',
@@ -62,10 +68,15 @@ export function buildCreateBody(values: CreateFormValues, templates: TemplateLis
   if (values.scopes.length || !values.template) body.scopes = [...values.scopes];
   if (values.environment) body.environment = values.environment;
   const limit = whole(values.rateLimit, 'rateLimit.limit');
+  const burst = values.policy === 'tokenBucket' ? whole(values.burst, 'rateLimit.burst') : undefined;
   if (limit !== undefined) {
     const windowSeconds = whole(values.windowSeconds, 'rateLimit.windowSeconds');
     if (windowSeconds === undefined && values.windowSeconds.trim() === '') errors.push({ field: 'rateLimit.windowSeconds', message: 'is required with a rate limit' });
-    if (windowSeconds !== undefined) body.rateLimit = { limit, windowSeconds };
+    if (windowSeconds !== undefined) {
+      body.rateLimit = { limit, windowSeconds, ...(values.policy ? { policy: values.policy } : {}), ...(burst !== undefined ? { burst } : {}) };
+    }
+  } else if (values.rateLimit.trim() === '' && (values.policy !== '' || burst !== undefined)) {
+    errors.push({ field: 'rateLimit.limit', message: 'is required with a rate-limit policy' });
   }
   const daily = whole(values.daily, 'quota.daily');
   const monthly = whole(values.monthly, 'quota.monthly');

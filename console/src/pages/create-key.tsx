@@ -22,6 +22,8 @@ const LABELS: Readonly<Record<string, string>> = {
   environment: 'Environment',
   'rateLimit.limit': 'Requests per window',
   'rateLimit.windowSeconds': 'Window (seconds)',
+  'rateLimit.policy': 'Rate-limit policy',
+  'rateLimit.burst': 'Burst',
   rateLimit: 'Rate limit',
   'quota.daily': 'Daily quota',
   'quota.monthly': 'Monthly quota',
@@ -203,6 +205,30 @@ export function CreateKeyPage() {
               <input id="f-window" type="text" inputMode="numeric" value={values.windowSeconds} onInput={(e) => set('windowSeconds', e.currentTarget.value)} />
             </div>
           </div>
+          <div class="row">
+            <div class="field">
+              <label for="f-policy">Rate-limit policy</label>
+              <select id="f-policy" value={values.policy} onChange={(e) => set('policy', e.currentTarget.value as CreateFormValues['policy'])} aria-describedby="f-policy-help">
+                <option value="">Default (fixed window)</option>
+                <option value="fixed">Fixed window</option>
+                <option value="sliding">Sliding window</option>
+                <option value="tokenBucket">Token bucket</option>
+              </select>
+            </div>
+            {values.policy === 'tokenBucket' ? (
+              <div class="field">
+                <label for="f-burst">Burst (token bucket capacity, optional)</label>
+                <input id="f-burst" type="text" inputMode="numeric" value={values.burst} onInput={(e) => set('burst', e.currentTarget.value)} aria-describedby="f-burst-help" />
+                <p id="f-burst-help" class="help">
+                  The most requests at once from a full bucket. Empty: the requests per window.
+                </p>
+              </div>
+            ) : null}
+          </div>
+          <p id="f-policy-help" class="help">
+            Fixed: windows aligned to the clock, so up to twice the limit can pass around a window boundary. Sliding: never more than the limit in any window-long
+            interval. Token bucket: refills the limit per window and lets a burst through at once.
+          </p>
           <FieldErrors member="rateLimit" errors={errorsOf('rateLimit')} />
         </fieldset>
         <fieldset {...described('quota')}>

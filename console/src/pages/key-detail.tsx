@@ -119,6 +119,13 @@ export function KeyDetailPage({ id }: { readonly id: string }) {
   );
 }
 
+/** How a rate limit counts, in words: absent = fixed (keys created before policies existed). */
+function policyText(r: NonNullable<KeyView['rateLimit']>): string {
+  if (r.policy === 'sliding') return 'sliding window';
+  if (r.policy === 'tokenBucket') return `token bucket, burst ${r.burst ?? r.limit}`;
+  return 'fixed window';
+}
+
 function KeyFields({ k }: { readonly k: KeyView }) {
   const rows: [string, preact.ComponentChildren][] = [
     ['Key id', <code>{k.id}</code>],
@@ -126,7 +133,7 @@ function KeyFields({ k }: { readonly k: KeyView }) {
     ['Owner', k.ownerId],
     ['Environment', k.environment],
     ['Scopes', k.scopes.length ? k.scopes.join(', ') : 'none'],
-    ['Rate limit', k.rateLimit ? `${k.rateLimit.limit} requests per ${formatDuration(k.rateLimit.windowSeconds)}` : 'Deployment default'],
+    ['Rate limit', k.rateLimit ? `${k.rateLimit.limit} requests per ${formatDuration(k.rateLimit.windowSeconds)}, ${policyText(k.rateLimit)}` : 'Deployment default'],
     ['Quota', k.quota ? [k.quota.daily !== undefined ? `${k.quota.daily} per day` : '', k.quota.monthly !== undefined ? `${k.quota.monthly} per month` : ''].filter(Boolean).join(', ') : 'None'],
     ['Allowed IPs', k.allowedIps?.length ? k.allowedIps.join(', ') : 'Any address'],
     ['Expires', k.expiresAt ? formatTime(k.expiresAt) : 'Never'],
