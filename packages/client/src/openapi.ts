@@ -506,7 +506,14 @@ export interface components {
                 readonly monthly?: number;
             };
             readonly rateLimit?: {
+                /** @description tokenBucket only, as set; absent = limit. */
+                readonly burst?: number;
                 readonly limit: number;
+                /**
+                 * @description As set on the key; absent = fixed (keys created before policies existed, or without one).
+                 * @enum {string}
+                 */
+                readonly policy?: "fixed" | "sliding" | "tokenBucket";
                 readonly windowSeconds: number;
             };
             /** @description The key that replaced this one by rotation. */
@@ -690,7 +697,14 @@ export interface components {
                 readonly monthly?: number;
             };
             readonly rateLimit?: {
+                /** @description tokenBucket only, as set; absent = limit. */
+                readonly burst?: number;
                 readonly limit: number;
+                /**
+                 * @description As set on the key; absent = fixed (keys created before policies existed, or without one).
+                 * @enum {string}
+                 */
+                readonly policy?: "fixed" | "sliding" | "tokenBucket";
                 readonly windowSeconds: number;
             };
             readonly scopes: readonly string[];
@@ -718,7 +732,14 @@ export interface components {
                 } | null;
             };
             readonly rateLimit: {
+                /** @description tokenBucket: the bucket’s capacity (limit is then burst as well). */
+                readonly burst?: number;
                 readonly limit: number;
+                /**
+                 * @description The policy the key counts with (fixed when the key sets none).
+                 * @enum {string}
+                 */
+                readonly policy: "fixed" | "sliding" | "tokenBucket";
                 readonly remaining: number;
                 /** Format: date-time */
                 readonly resetAt: string;
@@ -759,7 +780,14 @@ export interface components {
                 } | null;
             };
             readonly rateLimit: {
+                /** @description tokenBucket: the bucket’s capacity (limit is then burst as well). */
+                readonly burst?: number;
                 readonly limit: number;
+                /**
+                 * @description The policy the key counts with (fixed when the key sets none).
+                 * @enum {string}
+                 */
+                readonly policy: "fixed" | "sliding" | "tokenBucket";
                 readonly remaining: number;
                 /** Format: date-time */
                 readonly resetAt: string;
@@ -806,7 +834,14 @@ export interface components {
                 readonly monthly?: number;
             };
             readonly rateLimit?: {
+                /** @description tokenBucket only, as set; absent = limit. */
+                readonly burst?: number;
                 readonly limit: number;
+                /**
+                 * @description As set on the key; absent = fixed (keys created before policies existed, or without one).
+                 * @enum {string}
+                 */
+                readonly policy?: "fixed" | "sliding" | "tokenBucket";
                 readonly windowSeconds: number;
             };
             /** @description The key that replaced this one by rotation. */
@@ -903,16 +938,29 @@ export interface components {
             readonly monthly?: number;
         };
         /**
-         * @description At most `limit` requests per `windowSeconds`-second window.
+         * @description At most `limit` requests per `windowSeconds` seconds, counted as `policy` says (default fixed); `burst` only with tokenBucket.
          * @example {
          *       "limit": 100,
          *       "windowSeconds": 60
          *     }
+         * @example {
+         *       "limit": 100,
+         *       "windowSeconds": 60,
+         *       "policy": "tokenBucket",
+         *       "burst": 20
+         *     }
          */
         readonly RateLimit: {
-            /** @description Requests allowed per window. */
+            /** @description tokenBucket only: the bucket’s capacity, the most requests admitted at once from a full bucket; default limit. */
+            readonly burst?: number;
+            /** @description Requests allowed per window (tokenBucket: refilled per windowSeconds). */
             readonly limit: number;
-            /** @description Length of the fixed window in seconds. */
+            /**
+             * @description How requests are counted; absent = fixed. fixed: epoch-aligned windows of windowSeconds, so up to 2× limit can pass across a window boundary. sliding: never more than limit in any windowSeconds-long interval. tokenBucket: refills limit per windowSeconds continuously and holds at most burst, so up to burst requests can pass at once.
+             * @enum {string}
+             */
+            readonly policy?: "fixed" | "sliding" | "tokenBucket";
+            /** @description Length of the window in seconds. */
             readonly windowSeconds: number;
         };
         /** @description Route template as recorded, e.g. /v1/keys/{id}. */
@@ -965,7 +1013,14 @@ export interface components {
                 readonly monthly?: number;
             };
             readonly rateLimit?: {
+                /** @description tokenBucket only, as set; absent = limit. */
+                readonly burst?: number;
                 readonly limit: number;
+                /**
+                 * @description As set on the key; absent = fixed (keys created before policies existed, or without one).
+                 * @enum {string}
+                 */
+                readonly policy?: "fixed" | "sliding" | "tokenBucket";
                 readonly windowSeconds: number;
             };
             /** @description The key that replaced this one by rotation. */
@@ -1248,6 +1303,8 @@ export interface components {
         /** @description Problem details (RFC 9457). `code` is one of: `rate_limited`, `daily_quota_exceeded`, `monthly_quota_exceeded`, `throttled`. See docs/troubleshooting.md for each code's cause and fix. */
         readonly Problem429: {
             headers: {
+                readonly RateLimit: components["headers"]["RateLimit"];
+                readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                 readonly "Retry-After": components["headers"]["Retry-After"];
                 readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                 readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -1315,7 +1372,11 @@ export interface components {
         readonly Link: string;
         /** @description URL of the created resource, or of the running report to poll. */
         readonly Location: string;
-        /** @description Seconds to wait before retrying (never earlier than the reset of the limit that refused). */
+        /** @description What is left of each limit (same draft): `r` units available now and `t` seconds until the limit is full again (for a limit that refused the request: until the request fits it again). Example: `"rate";r=99;t=42, "daily";r=4999;t=51234`. */
+        readonly RateLimit: string;
+        /** @description The key's limits (IETF draft-ietf-httpapi-ratelimit-headers-11, a Structured Field list): one item per limit, `"rate"`, `"daily"`, `"monthly"`, with `q` (units) and `w` (seconds; for a token bucket `q` is the burst and `w` the time to refill it) and, on `"rate"`, `keygate-policy` (`fixed`, `sliding` or `tokenBucket`). Example: `"rate";q=100;w=60;keygate-policy="fixed", "daily";q=5000;w=86400`. */
+        readonly "RateLimit-Policy": string;
+        /** @description Seconds to wait before retrying (never earlier than the `t` of any limit that refused). */
         readonly "Retry-After": number;
         /** @description The key's rate limit for the current window (the headline limit when several apply). */
         readonly "X-RateLimit-Limit": number;
@@ -1379,6 +1440,8 @@ export interface operations {
             /** @description A page of audit entries, newest first. */
             readonly 200: {
                 headers: {
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1415,6 +1478,8 @@ export interface operations {
             /** @description The verdict of each key checked. */
             readonly 200: {
                 headers: {
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1444,6 +1509,8 @@ export interface operations {
             /** @description Who called, and how. */
             readonly 200: {
                 headers: {
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1481,6 +1548,8 @@ export interface operations {
             /** @description A page of keys, newest first. */
             readonly 200: {
                 headers: {
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1515,6 +1584,8 @@ export interface operations {
             readonly 201: {
                 headers: {
                     readonly Location: components["headers"]["Location"];
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1549,6 +1620,8 @@ export interface operations {
             readonly 200: {
                 headers: {
                     readonly Link: components["headers"]["Link"];
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1581,6 +1654,8 @@ export interface operations {
             /** @description The revoked key (revoking a revoked key answers it unchanged). */
             readonly 200: {
                 headers: {
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1618,6 +1693,8 @@ export interface operations {
             /** @description The key as changed. */
             readonly 200: {
                 headers: {
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1658,6 +1735,8 @@ export interface operations {
             readonly 201: {
                 headers: {
                     readonly Location: components["headers"]["Location"];
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1700,6 +1779,8 @@ export interface operations {
             /** @description Live counters of the key’s limits; with from/to, its daily history too. */
             readonly 200: {
                 headers: {
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1713,6 +1794,8 @@ export interface operations {
             readonly 202: {
                 headers: {
                     readonly Location: components["headers"]["Location"];
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "Retry-After": components["headers"]["Retry-After"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -1748,6 +1831,8 @@ export interface operations {
             /** @description What the import did (or, with dryRun, would do) for each row. */
             readonly 200: {
                 headers: {
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1832,6 +1917,8 @@ export interface operations {
             /** @description Scopes this deployment defines. */
             readonly 200: {
                 headers: {
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1860,6 +1947,8 @@ export interface operations {
             /** @description Key templates POST /v1/keys can start from. */
             readonly 200: {
                 headers: {
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1901,6 +1990,8 @@ export interface operations {
             /** @description The report. */
             readonly 200: {
                 headers: {
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1914,6 +2005,8 @@ export interface operations {
             readonly 202: {
                 headers: {
                     readonly Location: components["headers"]["Location"];
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "Retry-After": components["headers"]["Retry-After"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -1948,6 +2041,8 @@ export interface operations {
             /** @description Whether the key is valid, and if not why (a refused key is not an error of the call). */
             readonly 200: {
                 headers: {
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -1979,6 +2074,8 @@ export interface operations {
             /** @description The calling key. */
             readonly 200: {
                 headers: {
+                    readonly RateLimit: components["headers"]["RateLimit"];
+                    readonly "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     readonly "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     readonly "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     readonly "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
