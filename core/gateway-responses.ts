@@ -38,7 +38,9 @@ export interface GatewayResponseDefinition {
   /**
    * Headers whose value is an authorizer context value: header name → context key. Applied only
    * when the deployment enables them (see {@link responseHeaderMappings}); whatever they carry
-   * must also be in the body, which is the channel that always works.
+   * must also be in the body, which is the channel that always works — except the IETF
+   * `RateLimit-Policy` / `RateLimit` values (`QUOTED_CONTEXT_KEYS`), whose quotes API Gateway
+   * would paste unescaped into the JSON body; the body's numbers say the same for the headline limit.
    */
   readonly contextHeaders?: Readonly<Record<string, string>>;
   /** Body template for `application/json` (rendered as application/problem+json). */
@@ -118,8 +120,9 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
     // Rate limited or over quota. The authorizer admits the request's policy but returns a
     // usage-plan key that is in no plan; API Gateway then answers INVALID_API_KEY, remapped
     // here to 429. The numbers from the authorizer context are always in the body; as
-    // Retry-After / X-RateLimit-* headers only with keygate:gatewayResponseContextHeaders
-    // (docs/authorizer.md explains why this channel, and what to check on a deployment).
+    // Retry-After / RateLimit-Policy / RateLimit / X-RateLimit-* headers only with
+    // keygate:gatewayResponseContextHeaders (docs/authorizer.md explains why this channel, and
+    // what to check on a deployment).
     type: 'INVALID_API_KEY',
     statusCode: 429,
     headers: baseHeaders,

@@ -39,6 +39,13 @@ export const RATE_LIMIT_HEADERS: Readonly<Record<string, string>> = {
   RateLimit: RATE_LIMIT_CONTEXT.state,
 };
 
+/**
+ * Context values that contain `"` (Structured Field strings). API Gateway substitutes
+ * `$context.authorizer.*` into a body template without escaping, so these travel as headers only,
+ * never in a gateway response body (the 429 body carries the headline numbers instead).
+ */
+export const QUOTED_CONTEXT_KEYS: readonly string[] = [RATE_LIMIT_CONTEXT.policy, RATE_LIMIT_CONTEXT.state];
+
 /** The same plus Retry-After, for the 429 gateway response. */
 export const LIMITED_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
   'Retry-After': RATE_LIMIT_CONTEXT.retryAfter,

@@ -5,8 +5,9 @@
  *
  * It never sees an API key. Keygate checks the key, its scopes and its limits, then forwards
  * the admitted request with headers saying who called (`X-Keygate-Key-Id`, `X-Keygate-Owner-Id`,
- * `X-Keygate-Scopes`, `X-RateLimit-*`); the service trusts them. That trust is only sound when
- * nothing but Keygate can reach the service — headers are not authentication, anyone who can
+ * `X-Keygate-Scopes`) and what is left of its limits (`RateLimit-Policy`, `RateLimit`,
+ * `X-RateLimit-*`); the service trusts them. That trust is only sound when nothing but Keygate
+ * can reach the service — headers are not authentication, anyone who can
  * connect can set them. Here that is done by listening on 127.0.0.1 only; deployed, see
  * examples/README.md ("Who may call the upstream").
  *
@@ -47,7 +48,7 @@ const MAX_RECORDED = 1000;
 const MAX_BODY_BYTES = 64 * 1024;
 
 /** Rate-limit headers Keygate sends on each admitted request, echoed onto the response (see `send`). */
-const RATE_LIMIT_HEADERS = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'] as const;
+const RATE_LIMIT_HEADERS = ['ratelimit-policy', 'ratelimit', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'] as const;
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
@@ -68,7 +69,8 @@ function createOrdersServer(log: (line: string) => void = console.log) {
 
   /**
    * API Gateway cannot add response headers on a proxy integration, so a client learns its
-   * remaining allowance only if the upstream says so: echo Keygate's X-RateLimit-* back.
+   * remaining allowance only if the upstream says so: echo Keygate's RateLimit-Policy, RateLimit
+   * and X-RateLimit-* back.
    */
   const send = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
     const headers: Record<string, string> = { 'Content-Type': status >= 400 ? 'application/problem+json' : 'application/json', ...extra };

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_TABLE } from '../../adapters/dynamodb/table-schema';
 import { ADMITTED_USAGE_KEY, configFromContext, configToEnv, INFRA_ENV, KEY_TEMPLATES_ENV } from '../../core/config';
 import { GATEWAY_RESPONSES, gatewayResponse } from '../../core/gateway-responses';
+import { QUOTED_CONTEXT_KEYS } from '../../core/rate-limit-headers';
 import { ManagementApi } from '../../lib/management-api';
 import { admittedUsageKeyValue } from '../../lib/physical-names';
 import { ROUTES } from '../../core/routes';
@@ -559,7 +560,11 @@ describe('rate limiting wiring', () => {
       }),
       ResponseTemplates: { 'application/json': invalidKey.bodyTemplate },
     });
-    for (const key of Object.values(invalidKey.contextHeaders ?? {})) expect(invalidKey.bodyTemplate).toContain(`$context.authorizer.${key}`);
+    // Every mapped value is in the body too, except the quoted IETF fields, which must never be.
+    for (const key of Object.values(invalidKey.contextHeaders ?? {})) {
+      if (QUOTED_CONTEXT_KEYS.includes(key)) expect(invalidKey.bodyTemplate).not.toContain(`$context.authorizer.${key}`);
+      else expect(invalidKey.bodyTemplate).toContain(`$context.authorizer.${key}`);
+    }
     // No gateway response maps a header from anything that is not a literal.
     const params = Object.values(k.template.findResources('AWS::ApiGateway::GatewayResponse')).map(
       (r) => (r as { Properties: { ResponseParameters?: Record<string, string> } }).Properties.ResponseParameters ?? {},

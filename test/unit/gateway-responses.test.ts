@@ -8,7 +8,7 @@ import {
   responseHeaderMappings,
   WWW_AUTHENTICATE,
 } from '../../core/gateway-responses';
-import { rateLimitContext } from '../../core/rate-limit-headers';
+import { QUOTED_CONTEXT_KEYS, rateLimitContext } from '../../core/rate-limit-headers';
 
 const REQUEST_ID = '3f1c2b7e-0d4a-4c55-9e2f-7a1b2c3d4e5f';
 const ALL_TYPES = GATEWAY_RESPONSES.map((g) => g.type);
@@ -130,6 +130,10 @@ describe('GATEWAY_RESPONSES', () => {
       'X-RateLimit-Reset': 'rateLimitReset',
     });
     expect(off.fromContext).toEqual({});
+  });
+
+  it.each(ALL_TYPES)('%s never substitutes a quoted context value (RateLimit-Policy, RateLimit) into its body', (type) => {
+    for (const key of QUOTED_CONTEXT_KEYS) expect(gatewayResponse(type).bodyTemplate).not.toContain(`$context.authorizer.${key}`);
   });
 
   it('INVALID_API_KEY keeps the quoted IETF fields out of its body: API Gateway substitutes context values without escaping', () => {

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LimitResult, LimitStatus, RateStatus } from '../../core/limits';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { rateLimitHeaders } from '../../lambdas/shared/rate-limit-headers';
 import { LIMITED_RESPONSE_HEADERS, RATE_LIMIT_CONTEXT, RATE_LIMIT_HEADERS, rateLimitContext, rateLimitFields } from '../../core/rate-limit-headers';
 
 const NOW = new Date('2032-02-10T12:00:00.000Z');
@@ -279,5 +281,36 @@ describe('header sets', () => {
       RateLimit: RATE_LIMIT_CONTEXT.state,
     });
     expect(LIMITED_RESPONSE_HEADERS).toEqual({ ...RATE_LIMIT_HEADERS, 'Retry-After': RATE_LIMIT_CONTEXT.retryAfter });
+  });
+});
+
+describe('rateLimitHeaders() middleware', () => {
+  type After = (request: { event: APIGatewayProxyEvent; response: APIGatewayProxyResult }) => Promise<void>;
+  const run = async (statusCode: number, authorizer: Record<string, unknown> | null): Promise<APIGatewayProxyResult> => {
+    const request = { event: { requestContext: { authorizer } } as unknown as APIGatewayProxyEvent, response: { statusCode, body: '{}', headers: { 'Content-Type': 'application/json' } } };
+    await (rateLimitHeaders().after as unknown as After)(request);
+    return request.response;
+  };
+  // The context as API Gateway hands it to a Lambda: every value a string.
+  const context = Object.fromEntries(
+    Object.entries({ keyId: 'key_1', ...rateLimitContext({ admitted: true, rate: fixed(100, 99, 60, 42), daily: status(5000, 4990, DAY_END) }, NOW) }).map(([k, v]) => [k, String(v)]),
+  );
+
+  it('copies RateLimit-Policy, RateLimit and X-RateLimit-* onto a successful response', async () => {
+    const res = await run(200, context);
+    expect(res.headers).toEqual({
+      'Content-Type': 'application/json',
+      'RateLimit-Policy': '"rate";q=100;w=60;keygate-policy="fixed", "daily";q=5000;w=86400',
+      RateLimit: `"rate";r=99;t=42, "daily";r=4990;t=${DAY_END - NOW_SEC}`,
+      'X-RateLimit-Limit': '100',
+      'X-RateLimit-Remaining': '99',
+      'X-RateLimit-Reset': String(NOW_SEC + 42),
+    });
+  });
+
+  it('adds nothing to an error response, nor when no limit applies (empty context values)', async () => {
+    expect((await run(404, context)).headers).toEqual({ 'Content-Type': 'application/json' });
+    const empty = { keyId: 'key_1', rateLimitLimit: '', rateLimitRemaining: '', rateLimitReset: '', rateLimitPolicy: '', rateLimitState: '' };
+    expect((await run(200, empty)).headers).toEqual({ 'Content-Type': 'application/json' });
   });
 });
