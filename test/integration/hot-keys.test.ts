@@ -141,6 +141,7 @@ describe('hot keys on DynamoDB Local', () => {
     expect(run.updates / run.admitted).toBeLessThanOrEqual(0.1);
     for (const [start, units] of run.perWindow) expect(units).toBeLessThanOrEqual(run.stored.get(start)!);
     const day = await new DynamoCounterStore(docs[0]!, counterTable).peek('hot-2k', plan, new Date(T0 + 3_000));
+    console.info(`hot 2k below limit: daily quota used ${day.daily!.used} after ${run.admitted} admitted`);
     expect(day.daily!.used).toBeGreaterThanOrEqual(4_500);
     expect(day.daily!.used).toBeLessThanOrEqual(4_500 + 4 * 250);
   });
