@@ -80,6 +80,21 @@ describe('the OpenAPI document', () => {
     expect(health.responses['401']).toBeUndefined();
   });
 
+  it('declares RateLimit-Policy and RateLimit wherever it declares X-RateLimit-* (admitted answers and the 429)', () => {
+    // Prepare: every response object of the document, paths and components alike.
+    const responses: { headers?: Record<string, unknown> }[] = [
+      ...Object.values(doc.paths).flatMap((ops) => Object.values(ops).flatMap((op) => Object.values(op.responses ?? {}) as { headers?: Record<string, unknown> }[])),
+      ...(Object.values(doc.components.responses ?? {}) as { headers?: Record<string, unknown> }[]),
+    ];
+    // Act
+    const withLegacy = responses.filter((r) => r.headers && 'X-RateLimit-Limit' in r.headers);
+    // Assess
+    expect(withLegacy.length).toBeGreaterThan(10);
+    for (const r of withLegacy) expect(Object.keys(r.headers!)).toEqual(expect.arrayContaining(['RateLimit-Policy', 'RateLimit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']));
+    expect(doc.components.headers).toHaveProperty('RateLimit-Policy');
+    expect(doc.components.headers).toHaveProperty('RateLimit');
+  });
+
   it('lists every catalogued problem code under the response of its status, for each status a route answers with', () => {
     const responses = doc.components.responses as Record<string, { description: string }>;
     let listed = 0;
