@@ -11,7 +11,8 @@ import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoCounterStore } from '../adapters/dynamodb/counter-store';
 import type { LimitPlan } from '../core/limits';
 import type { Quota, RateLimit } from '../core/records';
-import { COUNTER_CLIENT_SETTINGS, type Tables } from './fixtures';
+import { assertAdmitted, authorizerEvent, type BenchKey, buildAuthorizer, COUNTER_CLIENT_SETTINGS, type Tables } from './fixtures';
+import { type Summary, summarize } from './stats';
 
 const QUOTA: Quota = { daily: 100_000_000, monthly: 1_000_000_000 };
 
@@ -97,5 +98,60 @@ export async function policiesCountedAs(tables: Tables): Promise<Record<keyof ty
     return out;
   } finally {
     doc.destroy();
+  }
+}
+
+/** Timed calls per row of `ownCpu` (after as many unrecorded ones). */
+export const OWN_CPU_CALLS = 20_000;
+
+export interface OwnCpu {
+  /** `DynamoCounterStore.consume` with its client's `send` answering at once with a real steady-state response. */
+  readonly store: Summary;
+  /** The authorizer (2c: handler, verifier, store, metrics, context) with the counter client answering the same way. */
+  readonly authorizer: Summary;
+}
+
+/**
+ * Keygate's own time around the counter write, without the round trip: the counter client's
+ * `send` is replaced by one that returns the response DynamoDB gave to the same request a moment
+ * before. Document-client marshalling is skipped with it (the shaped floor pays it too). A tight
+ * loop keeps the code hot, so this is a lower bound of what the interleaved rounds see.
+ */
+export async function ownCpu(tables: Tables, key: BenchKey, plan: LimitPlan = POLICY_LIMITS.fixed): Promise<OwnCpu> {
+  const stubbed = (doc: DynamoDBDocumentClient) => {
+    const original = doc.send.bind(doc) as (command: unknown) => Promise<unknown>;
+    let response: unknown;
+    (doc as unknown as { send: (c: unknown) => Promise<unknown> }).send = async (command) => (response = await original(command));
+    return () => {
+      const answer = response;
+      (doc as unknown as { send: () => Promise<unknown> }).send = () => Promise.resolve(answer);
+    };
+  };
+  const time = async (fn: () => Promise<unknown>) => {
+    const out: number[] = [];
+    for (let i = 0; i < 2 * OWN_CPU_CALLS; i++) {
+      const t0 = performance.now();
+      await fn();
+      if (i >= OWN_CPU_CALLS) out.push(performance.now() - t0);
+    }
+    return summarize(out);
+  };
+  const doc = createDocumentClient({ endpoint: tables.endpoint, ...COUNTER_CLIENT_SETTINGS });
+  const auth = buildAuthorizer(tables, { cacheTtlSeconds: 3600 });
+  try {
+    const store = new DynamoCounterStore(doc, tables.counterTable);
+    const freeze = stubbed(doc);
+    for (let i = 0; i < 2; i++) await store.consume('bench-own-cpu', plan, new Date());
+    freeze();
+    const storeTimes = await time(() => store.consume('bench-own-cpu', plan, new Date()));
+    const ev = authorizerEvent(key.plaintext);
+    const freezeAuth = stubbed(auth.counterDoc);
+    for (let i = 0; i < 2; i++) assertAdmitted(await auth.handler(ev), 'own CPU: priming');
+    freezeAuth();
+    const authTimes = await time(async () => assertAdmitted(await auth.handler(ev), 'own CPU'));
+    return { store: storeTimes, authorizer: authTimes };
+  } finally {
+    doc.destroy();
+    auth.destroy();
   }
 }

@@ -40,7 +40,7 @@ import { summarize } from './stats';
 import { runUsageBench } from './usage';
 import { runFloodBench } from './flood';
 import { runHotKeyBench } from './hot-key';
-import { POLICY_LIMITS, policiesCountedAs, SKIP, shapedFloor } from './policies';
+import { OWN_CPU_CALLS, ownCpu, POLICY_LIMITS, policiesCountedAs, SKIP, shapedFloor } from './policies';
 import { renderScaleSummary, type ScaleResults } from './report-scale';
 import { runRlfBench } from './rlf';
 
@@ -410,7 +410,8 @@ async function ioKeys(repo: DynamoKeyRepository): Promise<IoKeys> {
 }
 
 /** Section 9a from the interleaved rounds. */
-async function policyRows(tables: Tables, io: IoResults): Promise<ScaleResults['policies']> {
+async function policyRows(tables: Tables, io: IoResults, key: BenchKey): Promise<ScaleResults['policies']> {
+  log(`own CPU around the counter write: ${2 * OWN_CPU_CALLS} calls each, store and authorizer`);
   return {
     floor: ioRow(io, 'floor'),
     shaped: ioRow(io, 'shaped'),
@@ -422,7 +423,13 @@ async function policyRows(tables: Tables, io: IoResults): Promise<ScaleResults['
     shape: io.shape,
     shapedSkipped: io.skipped.shaped ?? 0,
     storeStack: io.storeStack,
+    ownCpu: await ownCpu(tables, key),
   };
+}
+
+async function onlyPolicies(tables: Tables, repo: DynamoKeyRepository): Promise<ScaleResults['policies']> {
+  const keys = await ioKeys(repo);
+  return policyRows(tables, await ioLatency(tables, keys, (id) => POLICY_SCENARIOS.has(id)), keys.limitedHit);
 }
 
 /** KEYGATE_BENCH_ONLY, parsed once; undefined = the whole run. */
@@ -455,7 +462,7 @@ async function runOnly(only: ReadonlySet<OnlySection>): Promise<void> {
     const repo = new DynamoKeyRepository(setupDoc, tables.keyTable);
     try {
       scale = {
-        ...(only.has('policies') ? { policies: await policyRows(tables, await ioLatency(tables, await ioKeys(repo), (id) => POLICY_SCENARIOS.has(id))) } : {}),
+        ...(only.has('policies') ? { policies: await onlyPolicies(tables, repo) } : {}),
         ...(only.has('flood') ? { flood: await runFloodBench(tables, repo, log) } : {}),
         ...(only.has('hotkey') ? { hotKey: await runHotKeyBench(tables, repo, log) } : {}),
         ...(only.has('rlf') ? { rlf: await runRlfBench(tables, packageVersion('rate-limiter-flexible'), log) } : {}),
@@ -499,13 +506,14 @@ async function main(): Promise<void> {
     admin.destroy();
     const setupDoc = createDocumentClient({ endpoint: ddb.endpoint, maxAttempts: 5, requestTimeoutMs: 10_000 });
     const repo = new DynamoKeyRepository(setupDoc, tables.keyTable);
-    const io = await ioLatency(tables, await ioKeys(repo));
+    const keysForIo = await ioKeys(repo);
+    const io = await ioLatency(tables, keysForIo);
     const hits = await cacheHits(tables, await createKey(repo));
     const many = await fullCache(tables, repo);
     const countRows = await counts(tables, repo);
     // Section 9 (issue 13): 9a comes from the interleaved rounds above; 9b–9d run here.
     const scale: ScaleResults = {
-      policies: await policyRows(tables, io),
+      policies: await policyRows(tables, io, keysForIo.limitedHit),
       flood: await runFloodBench(tables, repo, log),
       hotKey: await runHotKeyBench(tables, repo, log),
       rlf: await runRlfBench(tables, packageVersion('rate-limiter-flexible'), log),
