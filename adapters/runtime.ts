@@ -122,6 +122,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         audit: auditStore,
         ...(events ? { events } : {}),
         logger: opts.logger,
+        // A change through this container applies to its own verify endpoint at once.
+        onKeyChanged: (key) => verifier.forget(key),
       })
     : undefined;
   const audit = service ? new AuditService({ store: auditStore, repo, clock }) : undefined;

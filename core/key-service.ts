@@ -49,6 +49,11 @@ export interface KeyServiceDeps {
   /** Every audit entry is published as `keygate.audit.<action>` after it is written; absent = nowhere. */
   readonly events?: EventSink;
   readonly logger?: Logger;
+  /**
+   * Told after a key's record changed through this service (update, revoke, rotate), so this
+   * container's verifier drops its cached record and cached refusal at once (KeyVerifier.forget).
+   */
+  readonly onKeyChanged?: (key: { readonly hash: string; readonly counterId: string }) => void;
 }
 
 /** Writes of one import row that lost a race before the batch fails (re-running it is safe). */
@@ -311,8 +316,13 @@ export class KeyService {
     const { entry, head } = chainedEntry({ action, before, after, context: ctx, at: now }, this.policy);
     const record: KeyRecord = { ...after, auditHead: head };
     await this.deps.repo.update(await this.seal(record), entry);
+    this.changed(record);
     await this.publish([entry]);
     return record;
+  }
+
+  private changed(r: KeyRecord): void {
+    this.deps.onKeyChanged?.({ hash: r.hash, counterId: counterIdOf({ keyId: r.id, lineage: r.lineage }) });
   }
 
   async rotate(caller: Caller, id: string, input: RotateKeyInput): Promise<RotatedKey> {
@@ -366,6 +376,7 @@ export class KeyService {
     const updatedOld: KeyRecord = { ...oldDraft, auditHead: oldLink.head };
     const created: KeyRecord = { ...createdDraft, auditHead: newLink.head };
     await this.deps.repo.rotate(await this.seal(updatedOld), await this.seal(created), [oldLink.entry, newLink.entry]);
+    this.changed(updatedOld);
     await this.publish([oldLink.entry, newLink.entry]);
     const oldView = toView(updatedOld, now);
     return {

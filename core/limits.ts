@@ -168,6 +168,12 @@ export interface RateStatus extends LimitStatus {
 
 export interface LimitResult {
   readonly admitted: boolean;
+  /**
+   * Refused results only: epoch ms from which the same request could be admitted, if nothing
+   * more is counted (the latest of the blocking limits; the un-rounded retryAt). A container
+   * may refuse the same request without a write until then (core/refusal-cache.ts).
+   */
+  readonly retryAtMs?: number;
   /** The limit that refused the request (the latest-retrying one when several did). */
   readonly blocking?: LimitName;
   readonly rate?: RateStatus;
@@ -191,6 +197,8 @@ interface Counter<S extends LimitStatus = LimitStatus> {
   part(s: CounterState | undefined, t: number, cost: number): Part;
   /** The limit's numbers in `s` at `t`, for a next request of `cost`. */
   status(s: CounterState | undefined, t: number, cost: number): S;
+  /** Epoch ms from which a request of `cost` fits `s` if nothing more is counted (`t` when it fits now; Infinity: never). */
+  fitsAtMs(s: CounterState | undefined, t: number, cost: number): number;
 }
 
 const ceilSec = (ms: number) => Math.ceil(ms / 1000);
@@ -257,6 +265,11 @@ function windowCounter(o: {
       const end = o.endOf(v.id);
       return mkStatus(o.limit, v.count, end, t, cost, end);
     },
+    fitsAtMs(s, t, cost) {
+      const v = view(s, t);
+      if (v.count + cost <= o.limit) return t;
+      return cost > o.limit ? Number.POSITIVE_INFINITY : o.endOf(v.id) * 1000;
+    },
   };
 }
 
@@ -315,8 +328,21 @@ function slidingCounter(r: RateLimit): Counter<RateStatus> {
     return { mode: 'roll', id: b, hist: moved, cur: 0 };
   };
   const sum = (h: readonly number[]) => h.reduce((a, n) => a + n, 0);
+  /** When `cost` fits: sub-window v.id − K + i stops counting when sub-window v.id + i + 1 begins. */
+  const fitsAt = (v: View, t: number, cost: number): number => {
+    const counts = [...v.hist, v.cur];
+    let total = sum(counts);
+    if (total + cost <= L) return t;
+    if (cost > L) return Number.POSITIVE_INFINITY;
+    for (let i = 0; i < counts.length; i++) {
+      total -= counts[i]!;
+      if (total + cost <= L) return Math.max(t, (v.id + i + 1) * g);
+    }
+    return Math.max(t, (v.id + K + 1) * g);
+  };
   return {
     name: 'rate',
+    fitsAtMs: (s, t, cost) => fitsAt(view(s, t), t, cost),
     fits: (s, t, cost) => {
       const v = view(s, t);
       return sum(v.hist) + v.cur + cost <= L;
@@ -344,19 +370,9 @@ function slidingCounter(r: RateLimit): Counter<RateStatus> {
         if (n > 0) last = i;
       });
       // Sub-window j stops counting when sub-window j + K + 1 begins.
-      const resetAt = last < 0 ? nowSec : Math.max(nowSec, ceilSec((v.id - K + last + K + 1) * g));
-      let retryAt = resetAt;
-      if (L - used >= cost) retryAt = Math.min(nowSec, resetAt);
-      else {
-        let total = used;
-        for (let i = 0; i < counts.length; i++) {
-          total -= counts[i]!;
-          if (total + cost <= L) {
-            retryAt = Math.max(nowSec, ceilSec((v.id + i + 1) * g));
-            break;
-          }
-        }
-      }
+      const resetAt = last < 0 ? nowSec : Math.max(nowSec, ceilSec((v.id + last + 1) * g));
+      const fit = fitsAt(v, t, cost);
+      const retryAt = fit === t ? Math.min(nowSec, resetAt) : Number.isFinite(fit) ? ceilSec(fit) : resetAt;
       return {
         limit: L,
         used,
@@ -407,6 +423,11 @@ function tokenBucketCounter(r: RateLimit): Counter<RateStatus> {
     fits: (s, t, cost) => {
       const v = view(s, t);
       return v.tat + cost * T - v.n <= B * T;
+    },
+    fitsAtMs(s, t, cost) {
+      const v = view(s, t);
+      if (v.tat + cost * T - v.n <= B * T) return t;
+      return cost > B ? Number.POSITIVE_INFINITY : Math.max(t, Math.ceil(v.base + (v.tat + cost * T - B * T) / L));
     },
     part(s, t, cost) {
       const v = view(s, t);
@@ -530,8 +551,11 @@ function resultFrom(c: Counters, s: CounterState | undefined, t: number, cost: n
   const monthly = c.monthly?.status(s, t, cost);
   const retry: Record<LimitName, number> = { rate: rate?.retryAt ?? 0, daily: daily?.retryAt ?? 0, monthly: monthly?.retryAt ?? 0 };
   const decisive = [...blocking].sort((a, b) => retry[b] - retry[a])[0];
+  let retryAtMs: number | undefined;
+  for (const counter of c.all) if (blocking.includes(counter.name)) retryAtMs = Math.max(retryAtMs ?? t, counter.fitsAtMs(s, t, cost));
   return {
     admitted: blocking.length === 0,
+    ...(retryAtMs !== undefined ? { retryAtMs } : {}),
     ...(decisive ? { blocking: decisive } : {}),
     ...(rate ? { rate } : {}),
     ...(daily ? { daily } : {}),

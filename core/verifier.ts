@@ -13,6 +13,7 @@ import type { KeygateConfig } from './config';
 import { decide, type VerificationOutcome } from './decision';
 import { hashKey, parseKey } from './key-format';
 import { LruCache } from './lru-cache';
+import { RefusalCache } from './refusal-cache';
 import { effectivePlan, planIsEmpty } from './limits';
 import { type MetricService, type MetricsRecorder, noMetrics } from './metrics';
 import type { Clock, CounterStore, EventSink, KeyRepository, Logger } from './ports';
@@ -100,9 +101,12 @@ export class KeyVerifier {
       metrics?: MetricsRecorder;
       /** The `Service` dimension they are recorded under. @default 'authorizer' */
       metricsService?: MetricService;
+      /** Free refusals (core/refusal-cache.ts). @default a cache of `cacheMaxEntries` entries; null = off */
+      refusals?: RefusalCache | null;
     } = {},
   ) {
     this.cache = new LruCache<CacheEntry>(config.cacheMaxEntries);
+    this.refusals = signals.refusals === undefined ? new RefusalCache(config.cacheMaxEntries) : (signals.refusals ?? undefined);
     this.background = signals.background ?? new BackgroundWork();
     this.metrics = signals.metrics ?? noMetrics;
     const Service = signals.metricsService ?? 'authorizer';
@@ -118,6 +122,18 @@ export class KeyVerifier {
   };
 
   private readonly inflight = new Map<string, Promise<CacheEntry>>();
+  /** Refusals this container answers without a write until they could end. */
+  readonly refusals: RefusalCache | undefined;
+
+  /**
+   * Forgets what this container holds about a key whose record changed through it (limits,
+   * scopes, status): its cached record and any cached refusal on its counters, so the change
+   * applies to this container's next request instead of after cacheTtlSeconds.
+   */
+  forget(key: { readonly hash: string; readonly counterId: string }): void {
+    this.cache.delete(key.hash);
+    this.refusals?.forget(key.counterId);
+  }
   private readonly background: BackgroundWork;
 
   /** True while side effects started by earlier verifications are still running. */
@@ -176,12 +192,16 @@ export class KeyVerifier {
       return outcome;
     }
     const cost = req.cost ?? 1;
-    const started = performance.now();
-    let limits;
-    try {
-      limits = await this.counters.consume(counterIdOf(outcome.key), plan, now, cost);
-    } finally {
-      this.metrics.timing('StoreLatency', this.dims.counterWrite, performance.now() - started);
+    const counterId = counterIdOf(outcome.key);
+    let limits = this.refusals?.check(counterId, plan, cost, nowMs);
+    if (!limits) {
+      const started = performance.now();
+      try {
+        limits = await this.counters.consume(counterId, plan, now, cost);
+      } finally {
+        this.metrics.timing('StoreLatency', this.dims.counterWrite, performance.now() - started);
+      }
+      if (!limits.admitted) this.refusals?.remember(counterId, plan, cost, limits, nowMs);
     }
     if (limits.admitted) {
       this.signals.lastUsed?.note(outcome.key.keyId, now);
