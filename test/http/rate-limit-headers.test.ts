@@ -111,7 +111,7 @@ describe('response headers of a key with a rate limit and a daily quota', () => 
 });
 
 describe('a client that waits Retry-After', () => {
-  it.each([
+  it.each<[string, { limit: number; windowSeconds: number; policy?: string; burst?: number }]>([
     ['fixed', { limit: 1, windowSeconds: 1 }],
     ['sliding', { limit: 1, windowSeconds: 1, policy: 'sliding' }],
     ['tokenBucket', { limit: 1, windowSeconds: 1, policy: 'tokenBucket' }],
