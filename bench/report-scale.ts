@@ -170,7 +170,7 @@ export function renderScaleSection(s: ScaleResults): string[] {
     L.push(
       '### 9b. A flood of refused requests',
       '',
-      `Through the real authorizer handler (one container per policy, the store stack of adapters/runtime.ts): a key`,
+      `Through the real authorizer handler (one container per policy: the verifier, its refusal memory and the store stack createRuntime builds): a key`,
       `limited to ${FLOOD_PLAN.limit} requests per ${FLOOD_PLAN.windowSeconds} s takes its ${FLOOD_PLAN.limit} requests, then ${int(FLOOD_PLAN.refused)} more after the first refusal,`,
       'one at a time, with a frozen clock so all of them fall in one window. DynamoDB calls are counted on the',
       "container's clients (background `lastUsedAt` writes included).",
