@@ -59,8 +59,9 @@ describe('GET /metrics (local only)', () => {
     expect(delta('keygate_cache_misses_total{service="authorizer"}')).toBe(5);
     expect(delta('keygate_cache_hits_total{service="authorizer"}')).toBe(3);
     expect(delta('keygate_store_latency_ms_count{service="authorizer",store="keys"}')).toBe(5);
-    // Only the limited key has limits: four counter writes (two admitted, two refused).
-    expect(delta('keygate_store_latency_ms_count{service="authorizer",store="counters"}')).toBe(4);
+    // Only the limited key has limits: three counter writes (two admitted, one refused); the
+    // second refusal is answered from the container's refusal cache (core/refusal-cache.ts).
+    expect(delta('keygate_store_latency_ms_count{service="authorizer",store="counters"}')).toBe(3);
     // The admitted echoes reached the keys Lambda; refused requests never did.
     expect(delta('keygate_requests_total{service="keys",status_class="2xx"}')).toBe(3);
     expect(delta('keygate_requests_total{service="keys",status_class="4xx"}')).toBe(0);
