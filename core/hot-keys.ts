@@ -29,7 +29,7 @@ export const LEASE_STATE_MAX_KEYS = 1000;
 const STATE_IDLE_MS = 3_600_000;
 /** Demand is averaged over about this long (exponential, time-weighted). */
 const DEMAND_TAU_MS = 1000;
-/** A demand sample shorter than this is stretched to it, so one burst does not size a huge lease. */
+/** Demand is measured over samples at least this long. */
 const MIN_SAMPLE_MS = 50;
 /** Lease writes one acquisition makes before giving up (each one after a partial refusal). */
 const MAX_LEASE_WRITES = 4;
@@ -246,19 +246,20 @@ export class LeasingCounterStore implements CounterStore {
 
   /**
    * Units for a lease: what the waiting requests need now, plus about LEASE_DEMAND_MS of this
-   * container's recent demand for the key (at most the cap; nothing on the key's first lease
-   * here, when there is no demand to go by).
+   * container's recent demand for the key (at most the cap; nothing until a first sample of
+   * demand has been taken here).
    */
   private leaseSize(state: KeyState, plan: LimitPlan, waiting: number, nowMs: number): number {
-    const elapsed = Math.max(MIN_SAMPLE_MS, nowMs - state.sampledAtMs);
-    const observed = state.requested / elapsed;
-    const first = state.rate === undefined;
-    const weight = first ? 1 : 1 - Math.exp(-elapsed / DEMAND_TAU_MS);
-    const rate = (state.rate ?? 0) + weight * (observed - (state.rate ?? 0));
-    state.rate = rate;
-    state.requested = 0;
-    state.sampledAtMs = nowMs;
-    const speculative = first ? 0 : Math.min(leaseCap(plan), Math.ceil(rate * LEASE_DEMAND_MS));
+    // Demand is sampled over at least MIN_SAMPLE_MS (shorter samples only accumulate), so a
+    // container taking leases every few milliseconds still measures its rate.
+    const elapsed = nowMs - state.sampledAtMs;
+    if (elapsed >= MIN_SAMPLE_MS) {
+      const observed = state.requested / elapsed;
+      state.rate = state.rate === undefined ? observed : state.rate + (1 - Math.exp(-elapsed / DEMAND_TAU_MS)) * (observed - state.rate);
+      state.requested = 0;
+      state.sampledAtMs = nowMs;
+    }
+    const speculative = state.rate === undefined ? 0 : Math.min(leaseCap(plan), Math.ceil(state.rate * LEASE_DEMAND_MS));
     return Math.max(1, waiting + speculative);
   }
 
