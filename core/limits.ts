@@ -164,6 +164,8 @@ export interface RateStatus extends LimitStatus {
   readonly windowStart: number;
   /** Token bucket only: its capacity (= limit above). */
   readonly burst?: number;
+  /** Token bucket only: units refilled per `windowSeconds` (the configured `limit`). */
+  readonly refill?: number;
 }
 
 export interface LimitResult {
@@ -454,7 +456,7 @@ function tokenBucketCounter(r: RateLimit): Counter<RateStatus> {
       const nowSec = ceilSec(t);
       const resetAt = Math.max(nowSec, fullAt);
       const retryAt = remaining >= cost ? Math.min(nowSec, resetAt) : Math.min(resetAt, Math.max(nowSec, fitsAt));
-      return { limit: B, used: B - remaining, remaining, resetAt, retryAt, policy: 'tokenBucket', windowSeconds: W, windowStart: resetAt - W, burst: B };
+      return { limit: B, used: B - remaining, remaining, resetAt, retryAt, policy: 'tokenBucket', windowSeconds: W, windowStart: resetAt - W, burst: B, refill: L };
     },
   };
 }
