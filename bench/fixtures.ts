@@ -73,6 +73,7 @@ export function buildAuthorizer(tables: Tables, options: AuthorizerOptions): Ben
     clock,
     dynamoEndpoint: tables.endpoint,
     keyTableProfile: CLIENT_PROFILES.keyRead,
+    hotKeyLeases: true,
   });
   const { keyDoc, counterDoc } = runtime;
   options.instrument?.(keyDoc, counterDoc);

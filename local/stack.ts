@@ -240,6 +240,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       timeoutScale: LOCAL_TIMEOUT_SCALE,
       events,
       metrics: { recorder: metrics, service: 'authorizer' },
+      // Hot keys count through per-container leases, as in the deployed authorizer (core/hot-keys.ts).
+      hotKeyLeases: true,
       ...(options.clock ? { clock: options.clock } : {}),
     });
     runtimes.push(authzRuntime);

@@ -21,6 +21,8 @@ const runtime = createRuntime({
   keyTableProfile: CLIENT_PROFILES.keyRead,
   ...(busName ? { events: eventBridgeSink(busName) } : {}),
   metrics: { recorder: metrics, service: 'authorizer' },
+  // Hot keys count through per-container allowance leases (core/hot-keys.ts).
+  hotKeyLeases: true,
 });
 
 export const handler = createAuthorizer({
