@@ -18,12 +18,14 @@ const QUOTA: Quota = { daily: 100_000_000, monthly: 1_000_000_000 };
 
 /**
  * The limited-path keys, one per policy: a rate limit plus daily and monthly quotas, all far from
- * exhausted (10,000,000 per 60 s), so every request of the run is admitted. `fixed` is 2c itself.
+ * exhausted, so every request of the run is admitted. 29,000 per 60 s (483/s) stays under the
+ * default hot-key threshold (500/s, `keygate:hotKeyThreshold`), so these rows measure the
+ * one-write-per-request path; a hot key's leased path is section 9c. `fixed` is 2c itself.
  */
 export const POLICY_LIMITS = {
-  fixed: { rateLimit: { limit: 10_000_000, windowSeconds: 60 }, quota: QUOTA },
-  sliding: { rateLimit: { limit: 10_000_000, windowSeconds: 60, policy: 'sliding' }, quota: QUOTA },
-  tokenBucket: { rateLimit: { limit: 10_000_000, windowSeconds: 60, policy: 'tokenBucket', burst: 10_000_000 }, quota: QUOTA },
+  fixed: { rateLimit: { limit: 29_000, windowSeconds: 60 }, quota: QUOTA },
+  sliding: { rateLimit: { limit: 29_000, windowSeconds: 60, policy: 'sliding' }, quota: QUOTA },
+  tokenBucket: { rateLimit: { limit: 29_000, windowSeconds: 60, policy: 'tokenBucket', burst: 29_000 }, quota: QUOTA },
 } as const satisfies Record<string, { rateLimit: RateLimit; quota: Quota }>;
 
 /** A failed replay: the window the captured condition names has ended; the sample is not a latency. */

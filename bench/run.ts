@@ -323,7 +323,8 @@ async function counts(tables: Tables, repo: DynamoKeyRepository): Promise<CountR
   const plain = await createKey(repo);
   const limited = await createKey(repo, IO_LIMITS);
   const limitedMiss = await createKey(repo, IO_LIMITS);
-  const rolling = await createKey(repo, { rateLimit: { limit: 10_000_000, windowSeconds: 10 }, quota: { daily: 100_000_000 } });
+  // 4,900 per 10 s (490/s): under the hot-key threshold, so every request writes.
+  const rolling = await createKey(repo, { rateLimit: { limit: 4_900, windowSeconds: 10 }, quota: { daily: 100_000_000 } });
   const tight = await createKey(repo, { rateLimit: { limit: 3, windowSeconds: 60 } });
 
   await measure('a-first', '(a) no limits, first request in this container', 'cache miss, then lastUsedAt', admittedVia(hit, plain, 'a first'), 1);
