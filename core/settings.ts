@@ -15,7 +15,7 @@ export const INFRA_SETTINGS: Readonly<Record<string, string>> = {
   'keygate:webAclArn': 'regional WAFv2 web ACL to associate with the API stage',
   'keygate:tableDeletionProtection': 'DynamoDB deletion protection on both tables (default true)',
   'keygate:cloudWatchRole': 'create the account-level API Gateway logging role (default true)',
-  'keygate:gatewayResponseContextHeaders': 'map Retry-After / X-RateLimit-* on the 429 from the authorizer context (default false)',
+  'keygate:gatewayResponseContextHeaders': 'map Retry-After / RateLimit-Policy / RateLimit / X-RateLimit-* on the 429 from the authorizer context (default false)',
   'keygate:usageAnalytics': 'stage access log to S3 (Parquet) via Firehose, queried with Athena; false keeps it in CloudWatch Logs (default true)',
   'keygate:usageRetentionDays': 'days S3 keeps usage records, 1 to 3650 (default 400)',
   'keygate:athenaBytesScannedCutoff': 'bytes an Athena query in the usage workgroup may scan before it is cancelled, at least 10000000 (default 10000000000)',

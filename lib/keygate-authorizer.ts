@@ -57,7 +57,7 @@ export interface KeygateAuthorizerProps {
   readonly stage?: apigateway.Stage;
 
   /**
-   * Map the 429's `Retry-After` and `X-RateLimit-*` headers from the authorizer context (see
+   * Map the 429's `Retry-After`, `RateLimit-Policy`, `RateLimit` and `X-RateLimit-*` headers from the authorizer context (see
    * `ManagementApi` `gatewayResponseContextHeaders`). The numbers are always in the body.
    *
    * @default false

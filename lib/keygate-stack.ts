@@ -78,8 +78,8 @@ function integerContext(node: Node, key: string, fallback: number, min: number, 
  * - `keygate:webAclArn`: optional ARN of a regional WAFv2 web ACL to put in front of the API
  * - `keygate:tableDeletionProtection` (default true): DynamoDB deletion protection on both tables
  * - `keygate:cloudWatchRole` (default true): create the account-level API Gateway logging role
- * - `keygate:gatewayResponseContextHeaders` (default false): map the 429's `Retry-After` and
- *   `X-RateLimit-*` headers from the authorizer context (docs/authorizer.md)
+ * - `keygate:gatewayResponseContextHeaders` (default false): map the 429's `Retry-After`,
+ *   `RateLimit-Policy`, `RateLimit` and `X-RateLimit-*` headers from the authorizer context (docs/authorizer.md)
  * - `keygate:usageAnalytics` (default true): usage records to S3 via Firehose, queried with
  *   Athena (`UsageAnalytics`); `keygate:usageRetentionDays` (default 400) and
  *   `keygate:athenaBytesScannedCutoff` (default 10 GB) tune it

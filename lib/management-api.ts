@@ -124,8 +124,8 @@ export interface ManagementApiProps {
   readonly gatewayResponses?: readonly GatewayResponseDefinition[];
 
   /**
-   * Also map the `contextHeaders` of each gateway response (e.g. the 429's `Retry-After` and
-   * `X-RateLimit-*`) from `context.authorizer.*`. AWS documents gateway-response header values
+   * Also map the `contextHeaders` of each gateway response (e.g. the 429's `Retry-After`,
+   * `RateLimit-Policy`, `RateLimit` and `X-RateLimit-*`) from `context.authorizer.*`. AWS documents gateway-response header values
    * only as request parameters or static values, so this is off until a deployment has shown
    * that API Gateway accepts and renders it (docs/authorizer.md). Off, the numbers are still
    * in the body.

@@ -61,7 +61,7 @@ export interface LocalStackOptions {
   /** Create and write `<home>/admin.key` if it is missing. Default true. */
   readonly bootstrap?: boolean;
   /**
-   * Retry-After / X-RateLimit-* on the 429 from the authorizer context, as a deployment with
+   * Retry-After / RateLimit-Policy / RateLimit / X-RateLimit-* on the 429 from the authorizer context, as a deployment with
    * `-c keygate:gatewayResponseContextHeaders=true` does.
    * @default false (the deployed default: the numbers are in the 429 body only)
    */
