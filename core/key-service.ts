@@ -12,9 +12,10 @@ import { newKeyId } from './ids';
 import { generateKey, type KeyEnvironment } from './key-format';
 import { decideRow, IMPORT_CONCURRENCY, type ImportDraft, type ImportPlan, type ImportResult, type ImportRowOutcome, type KeyImportStore, mapBounded, summarize } from './key-import';
 import { notFound, ProblemError } from './problem';
+import { PROBLEM_CODES } from './problem-codes';
 import { effectivePlan, type LimitStatus } from './limits';
 import { type AuditStore, type Clock, ConflictError, type CounterStore, type EventSink, type KeyRepository, type Logger } from './ports';
-import { counterIdOf, effectiveStatus, type KeyRecord, type KeyView, type RatePolicy, type SealedFields, type SealedKeyRecord, toView } from './records';
+import { counterIdOf, effectiveStatus, type KeyRecord, type KeyView, type RateLimit, type RatePolicy, ratePolicyOf, type SealedFields, type SealedKeyRecord, toView } from './records';
 import { ADMIN_SCOPE } from './scopes';
 import type { CreateKeyInput, ListKeysQuery, RotateKeyInput, UpdateKeyInput } from './validation';
 
@@ -291,6 +292,7 @@ export class KeyService {
       throw new ProblemError(409, 'key_rotated', 'A rotated key expires when its grace period ends; revoke it to end the grace period early.');
     }
     const now = this.deps.clock.now();
+    if ('rateLimit' in patch) await this.checkPolicyChange(current, patch.rateLimit ?? undefined, now);
     const next: Record<string, unknown> = { ...current, updatedAt: now.toISOString(), version: current.version + 1 };
     for (const [k, v] of Object.entries(patch)) next[k] = v === null ? undefined : v;
     const record = await this.write('key.updated', current, this.compact(next as unknown as KeyRecord), contextOf(caller), now);
@@ -319,6 +321,25 @@ export class KeyService {
     this.changed(record);
     await this.publish([entry]);
     return record;
+  }
+
+  /**
+   * The two keys of a rotation share one set of counters, but each rate-limit policy counts on
+   * attributes of its own: while both are usable, they must keep one policy, or each would get a
+   * full allowance (docs/rate-limiting.md#rotation-shares-one-allowance).
+   */
+  private async checkPolicyChange(current: KeyRecord, next: RateLimit | undefined, now: Date): Promise<void> {
+    const policyOf = (r: RateLimit | undefined) => {
+      const effective = r ?? this.deps.config.defaultRateLimit ?? undefined;
+      return effective ? ratePolicyOf(effective) : undefined;
+    };
+    if (policyOf(next) === policyOf(current.rateLimit)) return;
+    let partnerLive = current.replacedBy !== undefined && effectiveStatus(current, now) === 'active';
+    if (!partnerLive && current.replaces !== undefined) {
+      const old = await this.deps.repo.getById(current.replaces);
+      partnerLive = !!old && effectiveStatus(old, now) === 'active';
+    }
+    if (partnerLive) throw new ProblemError(409, 'rotation_policy_change', PROBLEM_CODES.rotation_policy_change.detail);
   }
 
   private changed(r: KeyRecord): void {

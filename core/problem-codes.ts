@@ -337,6 +337,17 @@ export const PROBLEM_CODES = {
     raisedBy: 'core/key-service',
     detail: 'A rotated key expires when its grace period ends; revoke it to end the grace period early.',
   },
+  rotation_policy_change: {
+    status: 409,
+    title: 'The key shares its allowance with the other key of a rotation',
+    cause:
+      'The key and the key it replaced (or that replaced it) are both still usable and count on one set of counters. Each rate-limit policy counts on its own, so two keys with different policies would each get a full allowance.',
+    fix: 'Change the policy once the grace period has ended, or revoke the old key first; a change of limit or window length is allowed.',
+    retryable: false,
+    audience: 'admin',
+    raisedBy: 'core/key-service',
+    detail: 'This key shares its allowance with the other key of its rotation until the grace period ends; change the rate-limit policy after that, or revoke the old key first.',
+  },
   conflict: {
     status: 409,
     title: 'A concurrent change won',

@@ -215,4 +215,22 @@ describe('when the two keys of a rotation have different limits', () => {
     // Assess
     expect(codes(outcomes).VALID).toBeLessThanOrEqual(50);
   });
+
+  it('refuses a change of rate-limit policy while both keys are usable (each policy counts on its own), and allows it once the old key is revoked', async () => {
+    // Prepare
+    const old = await create({ rateLimit: { limit: 50, windowSeconds: 3600 } });
+    const next = await rotate(old.view.id);
+    const sliding = parseUpdateKey({ rateLimit: { limit: 50, windowSeconds: 3600, policy: 'sliding' } }, clock.now());
+
+    // Act + Assess: both keys refuse the switch (409 rotation_policy_change); a new limit is fine
+    await expect(service.update(admin, next.view.id, sliding)).rejects.toMatchObject({ status: 409, code: 'rotation_policy_change' });
+    await expect(service.update(admin, old.view.id, sliding)).rejects.toMatchObject({ status: 409, code: 'rotation_policy_change' });
+    await expect(service.update(admin, next.view.id, parseUpdateKey({ rateLimit: { limit: 60, windowSeconds: 3600 } }, clock.now()))).resolves.toMatchObject({
+      rateLimit: { limit: 60 },
+    });
+
+    // once the old key is revoked the new key may change policy
+    await service.revoke(admin, old.view.id);
+    await expect(service.update(admin, next.view.id, sliding)).resolves.toMatchObject({ rateLimit: { policy: 'sliding' } });
+  });
 });

@@ -1243,7 +1243,7 @@ export interface components {
                 readonly "application/problem+json": components["schemas"]["ProblemDetails"];
             };
         };
-        /** @description Problem details (RFC 9457). `code` is one of: `key_revoked`, `key_expired`, `key_already_rotated`, `key_rotated`, `conflict`. See docs/troubleshooting.md for each code's cause and fix. */
+        /** @description Problem details (RFC 9457). `code` is one of: `key_revoked`, `key_expired`, `key_already_rotated`, `key_rotated`, `rotation_policy_change`, `conflict`. See docs/troubleshooting.md for each code's cause and fix. */
         readonly Problem409: {
             headers: {
                 readonly [name: string]: unknown;
