@@ -130,7 +130,7 @@ export function renderScaleSection(s: ScaleResults): string[] {
       '### 9a. The limited path by policy',
       '',
       'The rows below run in the same interleaved rounds as section 1–2 (same floor, same warm-up, order rotated',
-      'every round). Each policy key has a rate limit of 10,000,000 per 60 s (`tokenBucket`: burst 10,000,000) plus a',
+      'every round). Each policy key has a rate limit of 29,000 per 60 s (`tokenBucket`: burst 29,000; under the hot-key threshold) plus a',
       'daily and a monthly quota, all far from exhausted, in a container with `cacheTtlSeconds 60`: the only I/O is',
       `the counter write. Store stack the verifier counted on: \`${p.storeStack}\`.`,
       '',
