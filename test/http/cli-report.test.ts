@@ -97,7 +97,7 @@ describe('keygate report against the local stack', () => {
   it('prints a key history with today counted and the earlier days as 0', async () => {
     const r = await keygate(['usage', limitedKey.id, '--history', '3d']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Today \(live counters\)\nlimit .*\nrate\s+per 3600s\s+1\s+0\s+1\s/);
+    expect(r.stdout).toMatch(/^Today \(live counters\)\nlimit .*\nrate\s+per 3600s \(fixed\)\s+1\s+0\s+1\s/);
     expect(r.stdout).toMatch(new RegExp(`\\n${today}\\s+3\\s+2\\s+2\\s+\\d+\\s+\\d+\\s+\\d+\\n`));
     const zeros = r.stdout.match(/^\d{4}-\d{2}-\d{2}\s+0\s+0\s+0\s+-\s+-\s+-$/gm);
     expect(zeros).toHaveLength(2);
