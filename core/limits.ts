@@ -25,6 +25,7 @@
  * item, and the next step is decided from it. Windows never move backwards: a request whose
  * clock is behind the item's window is counted in the item's (newer) window.
  */
+import { DependencyError } from './ports';
 import type { ProblemCode } from './problem-codes';
 import { type AuthzRecord, type Quota, type RateLimit, type RatePolicy, ratePolicyOf } from './records';
 
@@ -581,8 +582,10 @@ export function firstCounterWrite(plan: LimitPlan, now: Date, cost = 1, seen?: C
  * write is decided again from that item.
  */
 export function nextCounterStep(plan: LimitPlan, now: Date, cost: number, outcome: CounterWriteOutcome): CounterStep {
-  const c = countersOf(plan);
-  const t = now.getTime();
+  return stepFrom(countersOf(plan), now.getTime(), cost, outcome);
+}
+
+function stepFrom(c: Counters, t: number, cost: number, outcome: CounterWriteOutcome): CounterStep {
   if (outcome.ok) return { done: resultFrom(c, outcome.item, t, cost, []) };
   const blocking = c.all.filter((k) => !k.fits(outcome.current, t, cost)).map((k) => k.name);
   if (blocking.length > 0) return { done: resultFrom(c, outcome.current, t, cost, blocking) };
@@ -591,11 +594,6 @@ export function nextCounterStep(plan: LimitPlan, now: Date, cost: number, outcom
 
 /** A lost race costs one more write; after this many, the request fails closed (503). */
 export const MAX_COUNTER_WRITES = 8;
-
-/** Thrown (as a retryable DependencyError by the caller) when MAX_COUNTER_WRITES writes all lost races. */
-export class CounterContentionError extends Error {
-  override readonly name = 'CounterContentionError';
-}
 
 /**
  * Decides one request with as many conditional writes as it takes (one in steady state):
@@ -608,10 +606,13 @@ export async function decideWithWrites(
   seen: CounterState | undefined,
   execute: (write: CounterWrite) => Promise<CounterWriteOutcome>,
 ): Promise<LimitResult> {
-  let step: CounterStep = { write: firstCounterWrite(plan, now, cost, seen) };
-  for (let writes = 0; writes < MAX_COUNTER_WRITES && 'write' in step; writes++) step = nextCounterStep(plan, now, cost, await execute(step.write));
+  // The plan's counters are looked up once per request, not once per step.
+  const c = countersOf(plan);
+  const t = now.getTime();
+  let step: CounterStep = { write: writeFor(c, seen, t, cost) };
+  for (let writes = 0; writes < MAX_COUNTER_WRITES && 'write' in step; writes++) step = stepFrom(c, t, cost, await execute(step.write));
   if ('done' in step) return step.done;
-  throw new CounterContentionError('counter contention: too many concurrent window resets');
+  throw new DependencyError('counter contention: too many concurrent window resets', true);
 }
 
 /** The numbers a stored item shows at `now`, without counting anything (the usage endpoint). */

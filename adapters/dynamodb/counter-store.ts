@@ -18,7 +18,6 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   type Cond,
-  CounterContentionError,
   type CounterState,
   type CounterWrite,
   type CounterWriteOutcome,
@@ -30,7 +29,7 @@ import {
   releaseWrites,
 } from '../../core/limits';
 import { LruCache } from '../../core/lru-cache';
-import { type CounterStore, DependencyError } from '../../core/ports';
+import type { CounterStore } from '../../core/ports';
 import { dynamoDependencyError, isConditionFailure } from './errors';
 
 const counterKey = (keyId: string) => ({ pk: `CTR#${keyId}`, sk: 'LIMITS' });
@@ -97,18 +96,13 @@ export class DynamoCounterStore implements CounterStore {
 
   async consume(keyId: string, plan: LimitPlan, now: Date, cost = 1): Promise<LimitResult> {
     if (planIsEmpty(plan)) return { admitted: true };
-    try {
-      return await decideWithWrites(plan, now, cost, this.seen.get(keyId, now.getTime()), async (write) => {
-        const outcome = await this.execute(keyId, write);
-        const item = outcome.ok ? outcome.item : outcome.current;
-        if (item) this.seen.set(keyId, item, now.getTime() + SEEN_TTL_MS);
-        else this.seen.delete(keyId);
-        return outcome;
-      });
-    } catch (err) {
-      if (err instanceof CounterContentionError) throw new DependencyError(err.message, true);
-      throw err;
-    }
+    return decideWithWrites(plan, now, cost, this.seen.get(keyId, now.getTime()), async (write) => {
+      const outcome = await this.execute(keyId, write);
+      const item = outcome.ok ? outcome.item : outcome.current;
+      if (item) this.seen.set(keyId, item, now.getTime() + SEEN_TTL_MS);
+      else this.seen.delete(keyId);
+      return outcome;
+    });
   }
 
   async release(keyId: string, plan: LimitPlan, taken: LimitResult, units: number, _now: Date): Promise<void> {

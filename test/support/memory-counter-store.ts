@@ -7,7 +7,6 @@
  * prove the adapter's translation of the same writes.
  */
 import {
-  CounterContentionError,
   type Cond,
   type CounterState,
   type CounterWrite,
@@ -19,7 +18,7 @@ import {
   planIsEmpty,
   releaseWrites,
 } from '../../core/limits';
-import { type CounterStore, DependencyError } from '../../core/ports';
+import type { CounterStore } from '../../core/ports';
 
 type Item = Record<string, unknown>;
 
@@ -74,12 +73,7 @@ export class MemoryCounterStore implements CounterStore {
 
   async consume(id: string, plan: LimitPlan, now: Date, cost = 1): Promise<LimitResult> {
     if (planIsEmpty(plan)) return { admitted: true };
-    try {
-      return await decideWithWrites(plan, now, cost, this.opts.hints === false ? undefined : this.seen.get(id), (w) => this.execute(id, w));
-    } catch (err) {
-      if (err instanceof CounterContentionError) throw new DependencyError(err.message, true);
-      throw err;
-    }
+    return decideWithWrites(plan, now, cost, this.opts.hints === false ? undefined : this.seen.get(id), (w) => this.execute(id, w));
   }
 
   async peek(id: string, plan: LimitPlan, now: Date): Promise<LimitResult> {
